@@ -1,0 +1,5 @@
+package clock
+
+import . "time"
+
+func dotted() Time { return Now() } // want `time\.Now reads the wall clock`
