@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orrery/orrery/checker/history"
+	"github.com/orrery/orrery/sim/harness"
+)
+
+func simCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "sim",
+		Usage: "run seeded simulations and check their histories",
+		Subcommands: []*cli.Command{
+			{
+				Name:      "run",
+				Usage:     "run one seed, check it, and write the evidence if it fails",
+				UsageText: "orrery sim run --seed N [--workload register] [--nodes 5] [--faults all|none|LIST] [--bug NAME] [--out DIR]",
+				Flags: append(worldFlags(),
+					&cli.Uint64Flag{Name: "seed", Required: true, Usage: "the seed: same seed, same run"},
+					&cli.StringFlag{Name: "out", Usage: "where a failing run writes its evidence (default: a new temporary directory)"},
+					&cli.BoolFlag{Name: "trace", Usage: "print every event of the run"}),
+				Action: simRun,
+			},
+			{
+				Name:      "replay",
+				Usage:     "re-run one seed, printing its event trace",
+				UsageText: "orrery sim replay --seed N --trace [same options as the run]",
+				Flags: append(worldFlags(),
+					&cli.Uint64Flag{Name: "seed", Required: true, Usage: "the seed to replay"},
+					&cli.StringFlag{Name: "out", Usage: "where a failing run writes its evidence"},
+					&cli.BoolFlag{Name: "trace", Value: true, Usage: "print every event of the run"}),
+				Action: simRun,
+			},
+			{
+				Name:      "sweep",
+				Usage:     "run many seeds on parallel workers and summarise",
+				UsageText: "orrery sim sweep --seeds 1-200 [--jobs N] [same options as sim run]",
+				Flags: append(worldFlags(),
+					&cli.StringFlag{Name: "seeds", Value: "1-200", Usage: "seeds to run: A-B, N, or a comma-separated mix"},
+					&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "parallel workers"},
+					&cli.StringFlag{Name: "out", Usage: "where evidence of failing seeds goes (default: a new temporary directory)"},
+					&cli.IntFlag{Name: "evidence", Value: 3, Usage: "write evidence for at most this many failing seeds"},
+					&cli.IntFlag{Name: "stop-after", Usage: "stop after this many failing seeds (0 = run them all)"},
+					&cli.BoolFlag{Name: "progress", Usage: "force the progress bar even when not on a terminal"}),
+				Action: simSweep,
+			},
+		},
+	}
+}
+
+func simRun(c *cli.Context) error {
+	s, err := parseSetup(c)
+	if err != nil {
+		return err
+	}
+	s.opts.Seed = c.Uint64("seed")
+	w := c.App.Writer
+	if c.Bool("trace") {
+		s.opts.Trace = func(line string) { fmt.Fprintln(w, line) }
+	}
+	out, err := harness.RunSeed(s.sys, s.opts, s.chk)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	printRun(w, s, out)
+	return verdict(c, s, out)
+}
+
+func printRun(w io.Writer, s setup, out harness.Outcome) {
+	r := out.Result
+	fmt.Fprintf(w, "seed: %d  workload: %s  servers: %d  clients: %d  faults: %s\n",
+		r.Seed, s.workload, s.sys.Servers, s.sys.Clients, r.Profile)
+	fmt.Fprintf(w, "events: %d  simulated: %v  wall: %v  ops: %s\n",
+		r.Events, r.SimTime.Round(time.Microsecond), out.Wall.Round(time.Millisecond), opCounts(r.History))
+	fmt.Fprintf(w, "trace-hash: %s\n", r.TraceHash)
+}
+
+// opCounts summarises completions by type, e.g. "412 (ok 380, fail 2, info 30)".
+func opCounts(events []history.Event) string {
+	var ok, fail, info, total int
+	for _, e := range events {
+		switch e.Type {
+		case history.Invoke:
+			total++
+		case history.OK:
+			ok++
+		case history.Fail:
+			fail++
+		case history.Info:
+			info++
+		}
+	}
+	return fmt.Sprintf("%d (ok %d, fail %d, info %d)", total, ok, fail, info)
+}
+
+// verdict prints the result line and, on failure, writes the evidence.
+func verdict(c *cli.Context, s setup, out harness.Outcome) error {
+	w := c.App.Writer
+	switch out.Kind {
+	case harness.Pass:
+		fmt.Fprintf(w, "result: PASS (%s, %d ops on %d keys)\n", out.Check.Verdict, out.Check.Ops, out.Check.Keys)
+		return nil
+	case harness.Unknown:
+		fmt.Fprintf(w, "result: UNKNOWN: %s\n", out.Problem)
+		return cli.Exit("", exitInconclusive)
+	}
+	fmt.Fprintf(w, "result: FAIL (%s): %s\n", out.Kind, out.Problem)
+	dir, err := evidenceDir(c, fmt.Sprintf("seed%d", out.Result.Seed))
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("orrery: evidence: %v", err), exitViolation)
+	}
+	replay := s.replayCommand(out.Result.Seed)
+	if err := harness.WriteEvidence(dir, s.sys, s.opts, out, replay); err != nil {
+		return cli.Exit(fmt.Sprintf("orrery: evidence: %v", err), exitViolation)
+	}
+	fmt.Fprintf(w, "evidence: %s (history.jsonl, visualization.html, trace.txt)\n", dir)
+	fmt.Fprintf(w, "check:    %s check %s --model %s\n", selfCommand(), filepath.Join(dir, "history.jsonl"), s.sys.Model)
+	fmt.Fprintf(w, "replay:   %s\n", replay)
+	return cli.Exit("", exitViolation)
+}

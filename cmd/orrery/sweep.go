@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orrery/orrery/sim/harness"
+)
+
+func simSweep(c *cli.Context) error {
+	s, err := parseSetup(c)
+	if err != nil {
+		return err
+	}
+	seeds, err := harness.ParseSeeds(c.String("seeds"))
+	if err != nil {
+		return usagef("--seeds: %v", err)
+	}
+	if c.Int("jobs") < 1 {
+		return usagef("--jobs must be at least 1, got %d", c.Int("jobs"))
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "sweep: %d seeds  workload: %s  servers: %d  clients: %d  faults: %s  jobs: %d\n",
+		len(seeds), s.workload, s.sys.Servers, s.sys.Clients, s.opts.Faults, c.Int("jobs"))
+	prog := newProgress(w, len(seeds), c.Bool("progress") || isTerminal(w))
+	sum, err := harness.Sweep(harness.SweepConfig{
+		System: s.sys, Options: s.opts, Seeds: seeds, Jobs: c.Int("jobs"), Checker: s.chk,
+		Progress: prog.update, StopAfter: c.Int("stop-after"),
+	})
+	prog.finish()
+	if err != nil {
+		return usagef("%v", err)
+	}
+	printSummary(w, sum)
+	if len(sum.Failures) == 0 {
+		if len(sum.Unknown) > 0 {
+			return cli.Exit("", exitInconclusive)
+		}
+		return nil
+	}
+	return reportFailures(c, s, sum)
+}
+
+func printSummary(w io.Writer, sum harness.Summary) {
+	fmt.Fprintf(w, "seeds run: %d  failures: %d (safety %d, liveness %d)  unknown: %d\n",
+		sum.Seeds, len(sum.Failures), sum.Safety, sum.Liveness, len(sum.Unknown))
+	evRate := float64(sum.Events) / max(sum.Wall.Seconds(), 1e-9)
+	fmt.Fprintf(w, "simulated time: %v  wall time: %v  speed: %.0fx real time  events: %d (%.0f/s)\n",
+		sum.SimTime.Round(time.Millisecond), sum.Wall.Round(time.Millisecond), sum.Speed(), sum.Events, evRate)
+}
+
+// reportFailures lists every failing seed with its replay command and writes evidence for
+// the first few.
+func reportFailures(c *cli.Context, s setup, sum harness.Summary) error {
+	w := c.App.Writer
+	dir, err := evidenceDir(c, "sweep")
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("orrery: evidence: %v", err), exitViolation)
+	}
+	for i, f := range sum.Failures {
+		seed := f.Result.Seed
+		replay := s.replayCommand(seed)
+		fmt.Fprintf(w, "FAIL seed %d (%s): %s\n  replay: %s\n", seed, f.Kind, oneLine(f.Problem), replay)
+		if i >= c.Int("evidence") {
+			continue
+		}
+		opts := s.opts
+		opts.Seed = seed
+		sub := filepath.Join(dir, fmt.Sprintf("seed-%d", seed))
+		if err := harness.WriteEvidence(sub, s.sys, opts, f, replay); err != nil {
+			fmt.Fprintf(w, "  evidence: %v\n", err)
+			continue
+		}
+		fmt.Fprintf(w, "  evidence: %s\n", sub)
+	}
+	return cli.Exit("", exitViolation)
+}
+
+func oneLine(s string) string {
+	s = strings.ReplaceAll(s, "\n", " | ")
+	if len(s) > 300 {
+		s = s[:300] + "..."
+	}
+	return s
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progress draws a bar on a terminal, or prints a plain line every tenth of the sweep.
+type progress struct {
+	w        io.Writer
+	total    int
+	tty      bool
+	failures int
+	last     time.Time
+	nextLine int
+}
+
+func newProgress(w io.Writer, total int, tty bool) *progress {
+	return &progress{w: w, total: total, tty: tty, nextLine: max(total/10, 1)}
+}
+
+func (p *progress) update(done int, o harness.Outcome) {
+	if o.Failed() {
+		p.failures++
+		p.clear()
+		fmt.Fprintf(p.w, "seed %d failed (%s)\n", o.Result.Seed, o.Kind)
+	}
+	switch {
+	case p.tty && (time.Since(p.last) > 100*time.Millisecond || done == p.total):
+		p.last = time.Now()
+		const width = 30
+		filled := width * done / p.total
+		fmt.Fprintf(p.w, "\r[%s%s] %d/%d seeds  %d failures ", strings.Repeat("#", filled), strings.Repeat(".", width-filled), done, p.total, p.failures)
+	case !p.tty && (done%p.nextLine == 0 || done == p.total):
+		fmt.Fprintf(p.w, "progress: %d/%d seeds, %d failures\n", done, p.total, p.failures)
+	}
+}
+
+func (p *progress) clear() {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
+func (p *progress) finish() {
+	if p.tty {
+		fmt.Fprintln(p.w)
+	}
+}

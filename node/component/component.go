@@ -1,0 +1,201 @@
+package component
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/orrery/orrery/checker/history"
+)
+
+// NodeID names a node of a world: servers are 1..N, clients follow them.
+type NodeID int
+
+func (id NodeID) String() string { return fmt.Sprintf("n%d", int(id)) }
+
+// Message is a payload carried between nodes. String must be deterministic (no pointers, map
+// keys in sorted order): it feeds the trace hash and the printed trace.
+type Message interface {
+	String() string
+}
+
+// Component is a deterministic state machine hosted by a world (or, later, by a real host).
+// The driver calls Handle with one input at a time and executes the returned effects; a
+// component never performs I/O, reads a clock or starts goroutines. now is the node's local
+// clock (skewed and drifting in the simulator), counted from the world's start.
+//
+// The returned slice belongs to the driver.
+type Component interface {
+	Handle(now time.Duration, in Input) []Effect
+}
+
+// Input is something that happens to a component.
+type Input interface {
+	input()
+	fmt.Stringer
+}
+
+// Effect is something a component asks its driver to do.
+type Effect interface {
+	effect()
+	fmt.Stringer
+}
+
+// Start is the first input after the process (re)starts. Disk holds what survived.
+type Start struct {
+	Disk Recovery
+}
+
+// Receive delivers a message from a peer or a client.
+type Receive struct {
+	From NodeID
+	Msg  Message
+}
+
+// TimerFired reports that the timer set with this ID expired (and was not cancelled or reset).
+type TimerFired struct {
+	ID int
+}
+
+// Synced reports that every disk write issued before the Sync with this ID is durable,
+// or that the sync failed (Err != nil); after a failed sync the unsynced writes are in an
+// unknown state, as after Linux's fsync error, and the component should Halt.
+type Synced struct {
+	ID  uint64
+	Err error
+}
+
+// Invoke asks a client component to perform one operation. The component answers with a
+// Complete effect carrying the same ID, or never (the world then times the operation out).
+type Invoke struct {
+	Op Op
+}
+
+// Cancel tells a client component the world gave up on the operation (it timed out and was
+// recorded as indefinite); late results for it are ignored.
+type Cancel struct {
+	OpID uint64
+}
+
+// Op is a client operation in history terms.
+type Op struct {
+	ID    uint64
+	F     string
+	Key   string
+	Value history.Value
+}
+
+// Send transmits Msg to node To over the simulated network.
+type Send struct {
+	To  NodeID
+	Msg Message
+}
+
+// SetTimer arms (or re-arms) timer ID to fire after After on the node's local clock.
+type SetTimer struct {
+	ID    int
+	After time.Duration
+}
+
+// CancelTimer disarms timer ID; cancelling an unarmed timer is a no-op.
+type CancelTimer struct {
+	ID int
+}
+
+// Append adds one record to the end of File. It is durable only after a later Sync completes.
+type Append struct {
+	File   string
+	Record []byte
+}
+
+// Remove deletes File. Like Append it is durable only after a later Sync completes.
+type Remove struct {
+	File string
+}
+
+// Sync asks for every write issued so far to be made durable; Synced{ID} follows.
+type Sync struct {
+	ID uint64
+}
+
+// Complete answers an Invoke. Type is history.OK or history.Fail (definitely not done);
+// a component that cannot know the outcome should simply not complete and let the world's
+// timeout record the operation as indefinite.
+type Complete struct {
+	OpID  uint64
+	Type  history.Type
+	Value history.Value
+}
+
+// Halt crashes the node on purpose (a failed fsync, detected corruption it cannot repair).
+// The world restarts it later like any crashed node.
+type Halt struct {
+	Reason string
+}
+
+func (Start) input()      {}
+func (Receive) input()    {}
+func (TimerFired) input() {}
+func (Synced) input()     {}
+func (Invoke) input()     {}
+func (Cancel) input()     {}
+
+func (Send) effect()        {}
+func (SetTimer) effect()    {}
+func (CancelTimer) effect() {}
+func (Append) effect()      {}
+func (Remove) effect()      {}
+func (Sync) effect()        {}
+func (Complete) effect()    {}
+func (Halt) effect()        {}
+
+func (s Start) String() string {
+	return fmt.Sprintf("start files=%d corrupt=%d torn=%d", len(s.Disk.Files), len(s.Disk.Corrupt), s.Disk.Torn)
+}
+func (r Receive) String() string    { return fmt.Sprintf("recv from=%s %s", r.From, r.Msg) }
+func (t TimerFired) String() string { return fmt.Sprintf("timer %d", t.ID) }
+func (s Synced) String() string {
+	if s.Err != nil {
+		return fmt.Sprintf("synced %d err=%v", s.ID, s.Err)
+	}
+	return fmt.Sprintf("synced %d", s.ID)
+}
+func (i Invoke) String() string { return "invoke " + i.Op.String() }
+func (c Cancel) String() string { return fmt.Sprintf("cancel op=%d", c.OpID) }
+func (o Op) String() string {
+	return fmt.Sprintf("op=%d %s %q %s", o.ID, o.F, o.Key, o.Value)
+}
+
+func (s Send) String() string        { return fmt.Sprintf("send to=%s %s", s.To, s.Msg) }
+func (s SetTimer) String() string    { return fmt.Sprintf("set-timer %d %v", s.ID, s.After) }
+func (c CancelTimer) String() string { return fmt.Sprintf("cancel-timer %d", c.ID) }
+func (a Append) String() string      { return fmt.Sprintf("append %s %dB", a.File, len(a.Record)) }
+func (r Remove) String() string      { return "remove " + r.File }
+func (s Sync) String() string        { return fmt.Sprintf("sync %d", s.ID) }
+func (c Complete) String() string {
+	return fmt.Sprintf("complete op=%d %s %s", c.OpID, c.Type, c.Value)
+}
+func (h Halt) String() string { return "halt: " + h.Reason }
+
+// Recovery is what a node's disk holds when its process starts.
+type Recovery struct {
+	// Files maps each file to its records, in append order. Only records whose checksum
+	// verified are here; the first bad record ends its file.
+	Files map[string][][]byte
+	// Corrupt lists records that failed their checksum in the middle of a file: data the
+	// node once synced and has now lost. A component must not pretend it still has them.
+	Corrupt []CorruptRecord
+	// Torn counts files whose last record was cut short by the crash (never synced, so
+	// nothing acknowledged is lost; dropping it is the right thing to do).
+	Torn int
+}
+
+// CorruptRecord locates a record that failed verification.
+type CorruptRecord struct {
+	File  string
+	Index int // record number in the file
+}
+
+// Factory builds the component for a node each time its process starts. r is the node's
+// own seeded random source (derived from the world seed and the node ID, renewed on restart).
+type Factory func(id NodeID, r *rand.Rand) Component

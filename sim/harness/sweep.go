@@ -1,0 +1,133 @@
+package harness
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/orrery/orrery/sim"
+)
+
+// SweepConfig describes a sweep: the same system and options over a range of seeds.
+type SweepConfig struct {
+	System  sim.System
+	Options sim.Options // Seed is set per run
+	Seeds   []uint64
+	Jobs    int // workers; < 1 means 1
+	Checker Checker
+	// Progress, when set, is called after each seed from the collecting goroutine.
+	Progress func(done int, o Outcome)
+	// StopAfter stops handing out new seeds once this many have failed (0 = never).
+	StopAfter int
+}
+
+// Summary is what a sweep found.
+type Summary struct {
+	Seeds    int
+	Failures []Outcome // safety and liveness failures, in seed order
+	Unknown  []Outcome // checker timeouts
+	Safety   int
+	Liveness int
+	SimTime  time.Duration // total simulated time over all seeds
+	Events   int
+	Wall     time.Duration
+}
+
+// Speed is simulated seconds per wall second over the whole sweep.
+func (s Summary) Speed() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return s.SimTime.Seconds() / s.Wall.Seconds()
+}
+
+// Sweep runs every seed on Jobs workers and collects the outcomes. Outcomes are reported
+// in completion order (which depends on scheduling), but the summary lists failures in seed
+// order, so a sweep's result does not depend on the number of workers.
+func Sweep(cfg SweepConfig) (Summary, error) {
+	start := time.Now()
+	jobs := max(cfg.Jobs, 1)
+	seeds := make(chan uint64)
+	type result struct {
+		o   Outcome
+		err error
+	}
+	results := make(chan result)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for seed := range seeds {
+				opts := cfg.Options
+				opts.Seed = seed
+				o, err := RunSeed(cfg.System, opts, cfg.Checker)
+				results <- result{o, err}
+			}
+		}()
+	}
+	go func() {
+		defer close(seeds)
+		for _, s := range cfg.Seeds {
+			select {
+			case seeds <- s:
+			case <-stop:
+				return
+			}
+		}
+	}()
+	go func() { wg.Wait(); close(results) }()
+
+	var sum Summary
+	var firstErr error
+	stopped := false
+	for r := range results {
+		if r.err != nil {
+			if firstErr == nil {
+				firstErr = r.err
+			}
+			if !stopped {
+				close(stop)
+				stopped = true
+			}
+			continue
+		}
+		sum.add(r.o)
+		if cfg.Progress != nil {
+			cfg.Progress(sum.Seeds, r.o)
+		}
+		if cfg.StopAfter > 0 && len(sum.Failures) >= cfg.StopAfter && !stopped {
+			close(stop)
+			stopped = true
+		}
+	}
+	sum.sort()
+	sum.Wall = time.Since(start)
+	if firstErr != nil {
+		return sum, fmt.Errorf("sweep: %w", firstErr)
+	}
+	return sum, nil
+}
+
+func (s *Summary) add(o Outcome) {
+	s.Seeds++
+	s.SimTime += o.Result.SimTime
+	s.Events += o.Result.Events
+	switch o.Kind {
+	case Safety:
+		s.Safety++
+		s.Failures = append(s.Failures, o)
+	case Liveness:
+		s.Liveness++
+		s.Failures = append(s.Failures, o)
+	case Unknown:
+		s.Unknown = append(s.Unknown, o)
+	}
+}
+
+func (s *Summary) sort() {
+	bySeed := func(a, b Outcome) int { return cmpSeed(a.Result.Seed, b.Result.Seed) }
+	slicesSortFunc(s.Failures, bySeed)
+	slicesSortFunc(s.Unknown, bySeed)
+}

@@ -1,0 +1,127 @@
+package sim
+
+import (
+	"fmt"
+	"time"
+)
+
+// The nemesis schedules fault episodes while the fault phase lasts: partitions, crashes,
+// pauses and clock jumps, each undone after a drawn duration. Link faults (loss,
+// duplication, reordering, delay) are on for the whole fault phase.
+
+func (w *World) episodeKinds() []Fault {
+	var out []Fault
+	for _, f := range []Fault{FaultPartition, FaultCrash, FaultPause, FaultClock} {
+		if w.prof.On[f] {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func (w *World) scheduleNemesis() {
+	if len(w.episodeKinds()) == 0 {
+		return
+	}
+	gap := int64(w.nem.ExpFloat64() * float64(w.prof.NemesisEvery))
+	w.at(gap, 0, "nemesis", func() {
+		if !w.faulting {
+			return
+		}
+		w.episode()
+		w.scheduleNemesis()
+	})
+}
+
+func (w *World) episode() {
+	kinds := w.episodeKinds()
+	kind := kinds[w.nem.IntN(len(kinds))]
+	length := between(w.nem, int64(10*time.Millisecond), int64(w.prof.EpisodeMax))
+	switch kind {
+	case FaultPartition:
+		w.partitionEpisode(length)
+	case FaultCrash:
+		w.nodeEpisode(FaultCrash, length, func(n *node) bool { return n.up }, func(n *node) { w.crash(n, "nemesis") }, w.restart)
+	case FaultPause:
+		w.nodeEpisode(FaultPause, length, func(n *node) bool { return n.up && !n.paused }, w.pause, w.resume)
+	case FaultClock:
+		n := w.nodes[1+w.nem.IntN(w.sys.Servers)]
+		jump := between(w.nem, int64(time.Millisecond), int64(w.prof.ClockJumpMax))
+		n.clock.offset += jump
+		w.logf(n.id, "clock jumps +%v", time.Duration(jump))
+		w.instant(FaultClock, fmt.Sprintf("%s clock +%v", n.id, time.Duration(jump)))
+	}
+}
+
+func (w *World) partitionEpisode(length int64) {
+	kind := partitionKinds[w.nem.IntN(len(partitionKinds))]
+	desc := w.net.partition(kind)
+	w.logf(0, "partition %s", desc)
+	w.closeWindow("partition") // a new partition replaces the old one
+	key := w.openWindow("partition", FaultPartition, desc)
+	w.at(length, 0, "heal", func() {
+		if i, ok := w.open["partition"]; ok && i == key {
+			w.net.heal()
+			w.logf(0, "heal")
+			w.closeWindow("partition")
+		}
+	})
+}
+
+// nodeEpisode applies a fault to one random eligible server and undoes it after length.
+func (w *World) nodeEpisode(kind Fault, length int64, eligible func(*node) bool, do, undo func(*node)) {
+	cands := w.servers(eligible)
+	if len(cands) == 0 {
+		return
+	}
+	n := cands[w.nem.IntN(len(cands))]
+	do(n)
+	key := fmt.Sprintf("%s-%s", kind, n.id)
+	w.openWindow(key, kind, n.id.String())
+	w.at(length, n.id, "undo", func() {
+		undo(n)
+		w.closeWindow(key)
+	})
+}
+
+// endFaults stops the fault phase: every fault is undone and the network becomes reliable.
+func (w *World) endFaults() {
+	if !w.faulting {
+		return
+	}
+	w.faulting = false
+	w.net.faulty = false
+	w.net.heal()
+	w.logf(0, "faults stop")
+	for _, n := range w.servers(func(n *node) bool { return true }) {
+		w.restart(n)
+		w.resume(n)
+	}
+	w.closeWindows()
+}
+
+// openWindow starts a fault window under key and returns a token identifying it.
+func (w *World) openWindow(key string, kind Fault, detail string) int {
+	w.windows = append(w.windows, FaultWindow{Start: time.Duration(w.now), End: -1, Kind: kind, Detail: detail})
+	w.open[key] = len(w.windows) - 1
+	return len(w.windows) - 1
+}
+
+func (w *World) closeWindow(key string) {
+	if i, ok := w.open[key]; ok {
+		w.windows[i].End = time.Duration(w.now)
+		delete(w.open, key)
+	}
+}
+
+func (w *World) closeWindows() {
+	//det:unordered each window gets the same end time whatever the order
+	for key := range w.open {
+		w.closeWindow(key)
+	}
+}
+
+func (w *World) instant(kind Fault, detail string) {
+	t := time.Duration(w.now)
+	w.windows = append(w.windows, FaultWindow{Start: t, End: t, Kind: kind, Detail: detail})
+}

@@ -1,0 +1,192 @@
+package sim
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// boot starts a node's process with whatever its disk holds.
+func (w *World) boot(n *node) {
+	n.incarnation++
+	n.up, n.paused, n.held = true, false, nil
+	clear(n.timers)
+	n.comp = w.factory(n)(n.id, nodeRand(w.opts.Seed, n.id, n.incarnation))
+	rec := n.disk.recover()
+	w.deliver(n, Start{Disk: rec})
+}
+
+func (w *World) factory(n *node) Factory {
+	if n.server {
+		return w.sys.Server
+	}
+	return w.sys.Client
+}
+
+// crash kills a node's process: memory is gone, pending disk writes partly survive.
+func (w *World) crash(n *node, why string) {
+	if !n.up {
+		return
+	}
+	w.logf(n.id, "crash (%s)", why)
+	n.up, n.paused, n.held, n.comp = false, false, nil, nil
+	n.disk.crash(w.dsk)
+	if n.id == w.rotNode && chance(w.nem, w.prof.BitrotRate) {
+		if file, ok := n.disk.rot(w.dsk); ok {
+			w.logf(n.id, "bitrot %s", file)
+			w.instant(FaultBitrot, fmt.Sprintf("%s bit flipped in %s", n.id, file))
+		}
+	}
+}
+
+// restart boots a crashed node, if it is still down.
+func (w *World) restart(n *node) {
+	if n.up {
+		return
+	}
+	w.logf(n.id, "restart")
+	w.boot(n)
+}
+
+func (w *World) pause(n *node) {
+	if n.up && !n.paused {
+		w.logf(n.id, "pause")
+		n.paused = true
+	}
+}
+
+// resume lets a paused node run again; what arrived meanwhile is handled now, in order.
+func (w *World) resume(n *node) {
+	if !n.up || !n.paused {
+		return
+	}
+	w.logf(n.id, "resume (%d held)", len(n.held))
+	n.paused = false
+	held := n.held
+	n.held = nil
+	for _, fn := range held {
+		w.at(0, n.id, "held", fn)
+	}
+}
+
+// dispatch runs fn as an input to node n of incarnation inc: dropped when that process is
+// gone, held while it is paused.
+func (w *World) dispatch(n *node, inc int, fn func()) {
+	switch {
+	case !n.up || n.incarnation != inc:
+		return
+	case n.paused:
+		n.held = append(n.held, fn)
+	default:
+		fn()
+	}
+}
+
+// deliver hands one input to a running node and executes its effects.
+func (w *World) deliver(n *node, in Input) {
+	w.logf(n.id, "%s", in)
+	effs := n.comp.Handle(n.clock.local(w.now), in)
+	inc := n.incarnation
+	for _, e := range effs {
+		if !n.up || n.incarnation != inc {
+			return // an earlier effect halted the node
+		}
+		w.logf(n.id, "  -> %s", e)
+		w.execute(n, e)
+	}
+}
+
+func (w *World) execute(n *node, e Effect) {
+	switch e := e.(type) {
+	case Send:
+		w.send(n, e)
+	case SetTimer:
+		w.setTimer(n, e)
+	case CancelTimer:
+		delete(n.timers, e.ID)
+	case Append:
+		n.disk.append(e.File, e.Record)
+	case Remove:
+		n.disk.remove(e.File)
+	case Sync:
+		w.sync(n, e)
+	case Complete:
+		w.clients.complete(n.id, e)
+	case Halt:
+		w.crash(n, "halt: "+e.Reason)
+		w.at(between(w.nem, int64(10*time.Millisecond), int64(200*time.Millisecond)), n.id, "restart", func() { w.restart(n) })
+	default:
+		panic(fmt.Sprintf("sim: node %s returned unknown effect %T", n.id, e))
+	}
+}
+
+func (w *World) send(n *node, s Send) {
+	if int(s.To) < 1 || int(s.To) >= len(w.nodes) {
+		panic(fmt.Sprintf("sim: node %s sent to unknown node %d", n.id, int(s.To)))
+	}
+	from, to := n.id, w.nodes[s.To]
+	for _, d := range w.net.deliveries(from, s.To) {
+		w.at(d, to.id, "deliver", func() {
+			if w.net.blocked(from, to.id) {
+				return
+			}
+			inc := to.incarnation
+			w.dispatch(to, inc, func() { w.deliver(to, Receive{From: from, Msg: s.Msg}) })
+		})
+	}
+}
+
+func (w *World) setTimer(n *node, t SetTimer) {
+	n.timerGen++
+	gen, inc := n.timerGen, n.incarnation
+	n.timers[t.ID] = gen
+	w.at(n.clock.virtualDelay(t.After), n.id, "timer", func() {
+		w.dispatch(n, inc, func() {
+			if n.timers[t.ID] != gen {
+				return // cancelled or re-armed since
+			}
+			delete(n.timers, t.ID)
+			w.deliver(n, TimerFired{ID: t.ID})
+		})
+	})
+}
+
+// sync models fsync: it completes after a drawn latency and covers every write issued
+// before it; in the fault phase it may fail, in which case part of the covered writes are
+// lost from the page cache, as Linux does after a write-back error.
+func (w *World) sync(n *node, s Sync) {
+	mark, inc := n.disk.mark(), n.incarnation
+	failed := w.faulting && chance(w.dsk, w.prof.SyncFailRate)
+	delay := between(w.dsk, int64(50*time.Microsecond), int64(2*time.Millisecond))
+	w.at(delay, n.id, "sync", func() {
+		w.dispatch(n, inc, func() {
+			if failed {
+				n.disk.failSync(mark, w.dsk)
+				w.instant(FaultSyncFail, n.id.String()+" fsync failed")
+				w.deliver(n, Synced{ID: s.ID, Err: ErrSyncFailed})
+				return
+			}
+			n.disk.flush(mark)
+			w.deliver(n, Synced{ID: s.ID})
+		})
+	})
+}
+
+// servers returns the server nodes matching keep, in ID order.
+func (w *World) servers(keep func(*node) bool) []*node {
+	var out []*node
+	for _, n := range w.nodes[1 : w.sys.Servers+1] {
+		if keep(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+func ids(ns []*node) string {
+	s := make([]string, len(ns))
+	for i, n := range ns {
+		s[i] = n.id.String()
+	}
+	return strings.Join(s, ",")
+}

@@ -1,0 +1,83 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// System says what runs in a world: how to build server and client components, and what the
+// clients do. A System is a value; the world never mutates it.
+type System struct {
+	Name    string
+	Servers int // nodes 1..Servers
+	Clients int // nodes Servers+1..Servers+Clients; each is one logical client at a time
+	Server  Factory
+	Client  Factory
+	// Workload returns a fresh generator for each run (generators keep state, and one
+	// System may run many seeds, concurrently).
+	Workload func() Generator
+	// Model names the checker model the history is checked against ("register", "kv").
+	Model string
+}
+
+// Generator draws client operations. The world assigns operation IDs.
+type Generator interface {
+	// Next returns the next operation a client performs while faults are active.
+	Next(r *rand.Rand, client int) Op
+	// Final returns the operation a client performs after the faults stop; it must
+	// complete within the liveness bound.
+	Final(r *rand.Rand, client int) Op
+}
+
+// Validate reports the first thing wrong with the system's definition.
+func (s System) Validate() error {
+	switch {
+	case s.Servers < 1:
+		return fmt.Errorf("sim: system %q needs at least one server, has %d", s.Name, s.Servers)
+	case s.Clients < 1:
+		return fmt.Errorf("sim: system %q needs at least one client, has %d", s.Name, s.Clients)
+	case s.Server == nil || s.Client == nil:
+		return fmt.Errorf("sim: system %q needs both a Server and a Client factory", s.Name)
+	case s.Workload == nil:
+		return fmt.Errorf("sim: system %q has no Workload", s.Name)
+	}
+	return nil
+}
+
+// Options are the knobs of one run besides the system itself.
+type Options struct {
+	Seed   uint64
+	Ops    int      // client operations while faults are active; 0 means 200
+	Faults FaultSet // which faults; the zero value injects none
+	// OpTimeout is when a client gives up on an operation and records it as indefinite;
+	// 0 means 1s.
+	OpTimeout time.Duration
+	// Liveness bounds how long, after the faults stop, the final operations may take;
+	// 0 means 10s.
+	Liveness time.Duration
+	// MaxEvents stops a run that never ends; 0 means 5,000,000.
+	MaxEvents int
+	// Trace, when set, receives one line per processed event (and per effect).
+	Trace func(line string)
+}
+
+func (o Options) withDefaults() Options {
+	if o.Ops == 0 {
+		o.Ops = 200
+	}
+	if o.OpTimeout == 0 {
+		o.OpTimeout = time.Second
+	}
+	if o.Liveness == 0 {
+		o.Liveness = 10 * time.Second
+	}
+	if o.MaxEvents == 0 {
+		o.MaxEvents = 5_000_000
+	}
+	return o
+}
+
+// ErrLiveness marks a run in which the system did not finish its work once faults stopped.
+var ErrLiveness = errors.New("liveness")

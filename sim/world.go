@@ -1,0 +1,183 @@
+package sim
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"math/rand/v2"
+	"time"
+
+	"github.com/orrery/orrery/checker/history"
+)
+
+// Result is what one run produced.
+type Result struct {
+	Seed      uint64
+	System    string
+	Profile   Profile // the fault mix the seed drew
+	History   []history.Event
+	Faults    []FaultWindow
+	TraceHash string
+	SimTime   time.Duration
+	Events    int
+	// Liveness is nil when every final operation completed in time; otherwise it wraps
+	// ErrLiveness and says what was stuck.
+	Liveness error
+}
+
+// node is the world's view of one process.
+type node struct {
+	id          NodeID
+	comp        Component // nil while down
+	up, paused  bool
+	held        []func() // inputs that arrived while paused, in arrival order
+	incarnation int
+	timers      map[int]uint64 // armed timer -> generation
+	timerGen    uint64
+	disk        *disk
+	clock       clock
+	server      bool
+}
+
+// World runs one seeded simulation. It is single-threaded and deterministic: the same
+// System, Options and code give the same events, history and trace hash.
+type World struct {
+	sys   System
+	opts  Options
+	prof  Profile
+	q     queue
+	now   int64
+	nodes []*node // index = NodeID; 0 unused
+	net   *network
+	nem   *rand.Rand
+	dsk   *rand.Rand
+	wl    *rand.Rand
+	trace hash.Hash
+	line  []byte
+	rec   *history.Recorder
+
+	clients  *clients
+	faulting bool
+	windows  []FaultWindow
+	open     map[string]int // active episode key -> index in windows
+	rotNode  NodeID
+	events   int
+	done     bool
+	liveErr  error
+}
+
+// Run executes one world to the end and returns its result.
+func Run(sys System, opts Options) (Result, error) {
+	if err := sys.Validate(); err != nil {
+		return Result{}, err
+	}
+	w := newWorld(sys, opts.withDefaults())
+	w.start()
+	w.loop()
+	return w.result(), nil
+}
+
+func newWorld(sys System, opts Options) *World {
+	w := &World{
+		sys:   sys,
+		opts:  opts,
+		prof:  drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
+		nem:   newStream(opts.Seed, streamNemesis),
+		dsk:   newStream(opts.Seed, streamDisk),
+		wl:    newStream(opts.Seed, streamWorkload),
+		trace: sha256.New(),
+		rec:   &history.Recorder{},
+		open:  map[string]int{},
+	}
+	w.net = newNetwork(newStream(opts.Seed, streamNet), &w.prof, sys.Servers)
+	w.nodes = make([]*node, sys.Servers+sys.Clients+1)
+	clk := newStream(opts.Seed, streamClock)
+	for i := 1; i < len(w.nodes); i++ {
+		n := &node{id: NodeID(i), timers: map[int]uint64{}, disk: newDisk(), server: i <= sys.Servers}
+		if n.server && w.prof.On[FaultClock] {
+			n.clock = clock{
+				offset: between(clk, 0, int64(time.Second)),
+				drift:  (clk.Float64()*2 - 1) * w.prof.ClockDriftMax,
+			}
+		}
+		w.nodes[i] = n
+	}
+	if w.prof.On[FaultBitrot] {
+		w.rotNode = NodeID(1 + w.nem.IntN(sys.Servers))
+	}
+	w.clients = newClients(w)
+	return w
+}
+
+func (w *World) start() {
+	w.faulting = true
+	w.net.faulty = true
+	w.logf(0, "world seed=%d system=%s servers=%d clients=%d faults=%s", w.opts.Seed, w.sys.Name, w.sys.Servers, w.sys.Clients, w.prof)
+	for _, n := range w.nodes[1:] {
+		w.boot(n)
+	}
+	w.clients.begin()
+	w.scheduleNemesis()
+}
+
+func (w *World) loop() {
+	for !w.done {
+		e := w.q.pop()
+		if e == nil {
+			w.fail("the world went quiet with %d operations still open", w.clients.openOps())
+			return
+		}
+		w.now = e.at
+		w.events++
+		if w.events > w.opts.MaxEvents {
+			w.fail("event budget of %d exhausted at %v", w.opts.MaxEvents, time.Duration(w.now))
+			return
+		}
+		e.run()
+	}
+}
+
+func (w *World) fail(format string, args ...any) {
+	if w.liveErr == nil {
+		w.liveErr = fmt.Errorf("%w: %s", ErrLiveness, fmt.Sprintf(format, args...))
+	}
+	w.done = true
+}
+
+func (w *World) result() Result {
+	w.closeWindows()
+	return Result{
+		Seed:      w.opts.Seed,
+		System:    w.sys.Name,
+		Profile:   w.prof,
+		History:   w.rec.Events(),
+		Faults:    w.windows,
+		TraceHash: hex.EncodeToString(w.trace.Sum(nil)),
+		SimTime:   time.Duration(w.now),
+		Events:    w.events,
+		Liveness:  w.liveErr,
+	}
+}
+
+// at schedules fn after delay virtual nanoseconds.
+func (w *World) at(delay int64, node NodeID, kind string, fn func()) {
+	w.q.push(w.now+delay, node, kind, fn)
+}
+
+// logf feeds one line to the trace hash and, when tracing, to the trace sink.
+func (w *World) logf(node NodeID, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	w.line = fmt.Appendf(w.line[:0], "%d %d %s\n", w.now, int(node), msg)
+	w.trace.Write(w.line)
+	if w.opts.Trace != nil {
+		w.opts.Trace(fmt.Sprintf("%14.6fms %-4s %s", float64(w.now)/1e6, nodeLabel(node), msg))
+	}
+}
+
+func nodeLabel(id NodeID) string {
+	if id == 0 {
+		return "--"
+	}
+	return id.String()
+}
