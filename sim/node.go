@@ -31,6 +31,9 @@ func (w *World) crash(n *node, why string) {
 	w.logf(n.id, "crash (%s)", why)
 	n.up, n.paused, n.held, n.comp = false, false, nil, nil
 	n.disk.crash(w.dsk)
+	if w.outside != nil {
+		w.outside.Crashed(n.id, time.Duration(w.now))
+	}
 	if n.id == w.rotNode && chance(w.nem, w.prof.BitrotRate) {
 		if file, ok := n.disk.rot(w.dsk); ok {
 			w.logf(n.id, "bitrot %s", file)
@@ -116,7 +119,25 @@ func (w *World) execute(n *node, e Effect) {
 		w.crash(n, "halt: "+e.Reason)
 		w.at(between(w.nem, int64(10*time.Millisecond), int64(200*time.Millisecond)), n.id, "restart", func() { w.restart(n) })
 	default:
-		panic(fmt.Sprintf("sim: node %s returned unknown effect %T", n.id, e))
+		w.outsideEffect(n, e)
+	}
+}
+
+// outsideEffect hands an effect the simulator does not know to the system's Outside.
+func (w *World) outsideEffect(n *node, e Effect) {
+	if w.outside == nil {
+		panic(fmt.Sprintf("sim: node %s returned effect %T and the system has no Outside to execute it", n.id, e))
+	}
+	later, err := w.outside.Apply(n.id, time.Duration(w.now), e, w.out)
+	if err != nil {
+		panic(fmt.Sprintf("sim: node %s: outside world: %v", n.id, err))
+	}
+	inc := n.incarnation
+	for _, l := range later {
+		in := l.In
+		w.at(int64(l.After), n.id, "outside", func() {
+			w.dispatch(n, inc, func() { w.deliver(n, in) })
+		})
 	}
 }
 

@@ -13,6 +13,7 @@ const (
 	streamDisk
 	streamClock
 	streamWorkload
+	streamOutside
 	streamNode // + node ID and incarnation, see nodeRand
 )
 

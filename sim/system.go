@@ -18,8 +18,33 @@ type System struct {
 	// Workload returns a fresh generator for each run (generators keep state, and one
 	// System may run many seeds, concurrently).
 	Workload func() Generator
-	// Model names the checker model the history is checked against ("register", "kv").
+	// Model names the checker model the history is checked against ("register", "kv");
+	// "" skips the linearizability check (a workload judged by Invariants alone).
 	Model string
+	// Invariants, when set, checks a finished run beyond linearizability (lock holders never
+	// overlap, a unit runs on at most one machine...). It returns nil or the violation.
+	Invariants func(Result) error
+	// Outside, when set, returns a fresh simulated outside world per run; it executes the
+	// effects the simulator does not know itself (start a pod, program a route).
+	Outside func() Outside
+}
+
+// Outside simulates the world beyond the network and the disk for component-specific
+// effects. It must be deterministic: draw only from the given source.
+type Outside interface {
+	// Apply executes effect e of node at virtual time now and returns the inputs the node
+	// will receive as a result, each after its delay (a pod that exits, a route that
+	// failed). Apply returns an error for an effect it does not understand.
+	Apply(node NodeID, now time.Duration, e Effect, r *rand.Rand) ([]Later, error)
+	// Crashed tells the outside world that node's process died (so that, for example, the
+	// pods it supervised lose their supervisor).
+	Crashed(node NodeID, now time.Duration)
+}
+
+// Later is an input the outside world delivers after a delay.
+type Later struct {
+	After time.Duration
+	In    Input
 }
 
 // Generator draws client operations. The world assigns operation IDs.

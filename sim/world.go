@@ -57,6 +57,8 @@ type World struct {
 	line  []byte
 	rec   *history.Recorder
 
+	outside  Outside
+	out      *rand.Rand
 	clients  *clients
 	faulting bool
 	windows  []FaultWindow
@@ -105,6 +107,10 @@ func newWorld(sys System, opts Options) *World {
 	}
 	if w.prof.On[FaultBitrot] {
 		w.rotNode = NodeID(1 + w.nem.IntN(sys.Servers))
+	}
+	if sys.Outside != nil {
+		w.outside = sys.Outside()
+		w.out = newStream(opts.Seed, streamOutside)
 	}
 	w.clients = newClients(w)
 	return w

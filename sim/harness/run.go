@@ -54,13 +54,21 @@ func RunSeed(sys sim.System, opts sim.Options, chk Checker) (Outcome, error) {
 	if chk.Timeout == 0 {
 		chk.Timeout = 30 * time.Second
 	}
-	out.Check, err = checker.Check(sys.Model, res.History, checker.Options{Timeout: chk.Timeout, Annotations: Annotations(res.Faults)})
-	if err != nil {
-		return Outcome{}, fmt.Errorf("check seed %d: %w", opts.Seed, err)
+	if sys.Model != "" {
+		out.Check, err = checker.Check(sys.Model, res.History, checker.Options{Timeout: chk.Timeout, Annotations: Annotations(res.Faults)})
+		if err != nil {
+			return Outcome{}, fmt.Errorf("check seed %d: %w", opts.Seed, err)
+		}
+	}
+	var broken error
+	if sys.Invariants != nil {
+		broken = sys.Invariants(res)
 	}
 	switch {
 	case out.Check.Verdict == checker.Illegal:
 		out.Kind, out.Problem = Safety, "not linearizable: "+out.Check.Violation
+	case broken != nil:
+		out.Kind, out.Problem = Safety, "invariant broken: "+broken.Error()
 	case res.Liveness != nil:
 		out.Kind, out.Problem = Liveness, res.Liveness.Error()
 	case out.Check.Verdict == checker.Unknown:
@@ -96,10 +104,12 @@ func WriteEvidence(dir string, sys sim.System, opts sim.Options, out Outcome, re
 	}); err != nil {
 		return err
 	}
-	if err := writeFile(filepath.Join(dir, "visualization.html"), func(w *bufio.Writer) error {
-		return out.Check.WriteHTML(w)
-	}); err != nil {
-		return err
+	if sys.Model != "" {
+		if err := writeFile(filepath.Join(dir, "visualization.html"), func(w *bufio.Writer) error {
+			return out.Check.WriteHTML(w)
+		}); err != nil {
+			return err
+		}
 	}
 	if err := writeTrace(filepath.Join(dir, "trace.txt"), sys, opts, out.Result.TraceHash); err != nil {
 		return err
