@@ -29,15 +29,18 @@ type Component interface {
 	Handle(now time.Duration, in Input) []Effect
 }
 
-// Input is something that happens to a component.
+// Input is something that happens to a component. The kinds below are the ones every
+// driver knows; a component may receive its own kinds too (the result of a pod start, a
+// route programmed), delivered by the driver's outside world. String must be
+// deterministic: it feeds the simulator's trace.
 type Input interface {
-	input()
 	fmt.Stringer
 }
 
-// Effect is something a component asks its driver to do.
+// Effect is something a component asks its driver to do. The kinds below are the ones every
+// driver executes; a component may define its own (start a pod, add a route), which the
+// simulator hands to its System's Outside and the real host to the matching runtime.
 type Effect interface {
-	effect()
 	fmt.Stringer
 }
 
@@ -132,22 +135,6 @@ type Complete struct {
 type Halt struct {
 	Reason string
 }
-
-func (Start) input()      {}
-func (Receive) input()    {}
-func (TimerFired) input() {}
-func (Synced) input()     {}
-func (Invoke) input()     {}
-func (Cancel) input()     {}
-
-func (Send) effect()        {}
-func (SetTimer) effect()    {}
-func (CancelTimer) effect() {}
-func (Append) effect()      {}
-func (Remove) effect()      {}
-func (Sync) effect()        {}
-func (Complete) effect()    {}
-func (Halt) effect()        {}
 
 func (s Start) String() string {
 	return fmt.Sprintf("start files=%d corrupt=%d torn=%d", len(s.Disk.Files), len(s.Disk.Corrupt), s.Disk.Torn)

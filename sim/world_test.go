@@ -1,0 +1,165 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orrery/orrery/checker/history"
+)
+
+// ping is a toy message.
+type ping struct{ op uint64 }
+
+func (p ping) String() string { return fmt.Sprintf("ping %d", p.op) }
+
+// echoServer answers every ping; with haltFirst it halts on its first boot.
+type echoServer struct {
+	haltFirst bool
+	booted    *int
+}
+
+func (s *echoServer) Handle(_ time.Duration, in Input) []Effect {
+	switch in := in.(type) {
+	case Start:
+		*s.booted++
+		if s.haltFirst && *s.booted == 1 {
+			return []Effect{Halt{Reason: "first boot"}}
+		}
+	case Receive:
+		return []Effect{Send{To: in.From, Msg: in.Msg}}
+	}
+	return nil
+}
+
+// echoClient pings server 1 and completes on the echo; mute never completes.
+type echoClient struct {
+	mute bool
+	op   uint64
+}
+
+func (c *echoClient) Handle(_ time.Duration, in Input) []Effect {
+	switch in := in.(type) {
+	case Invoke:
+		c.op = in.Op.ID
+		return []Effect{Send{To: 1, Msg: ping{in.Op.ID}}, SetTimer{ID: 1, After: 50 * time.Millisecond}}
+	case TimerFired: // resend until answered
+		return []Effect{Send{To: 1, Msg: ping{c.op}}, SetTimer{ID: 1, After: 50 * time.Millisecond}}
+	case Receive:
+		if p := in.Msg.(ping); p.op == c.op && !c.mute {
+			return []Effect{CancelTimer{ID: 1}, Complete{OpID: p.op, Type: history.OK, Value: history.Null()}}
+		}
+	}
+	return nil
+}
+
+type getOps struct{}
+
+func (getOps) Next(*rand.Rand, int) Op  { return Op{F: "get", Key: "k", Value: history.Null()} }
+func (getOps) Final(*rand.Rand, int) Op { return Op{F: "get", Key: "k", Value: history.Null()} }
+
+func echoSystem(haltFirst, mute bool, booted *int) System {
+	return System{
+		Name: "echo", Servers: 3, Clients: 2,
+		Server:   func(NodeID, *rand.Rand) Component { return &echoServer{haltFirst: haltFirst, booted: booted} },
+		Client:   func(NodeID, *rand.Rand) Component { return &echoClient{mute: mute} },
+		Workload: func() Generator { return getOps{} },
+	}
+}
+
+func TestRunIsAPureFunctionOfTheSeed(t *testing.T) {
+	var booted int
+	sys := echoSystem(false, false, &booted)
+	all, _ := ParseFaults("all")
+	a, err := Run(sys, Options{Seed: 7, Ops: 50, Faults: all})
+	require.NoError(t, err)
+	b, err := Run(sys, Options{Seed: 7, Ops: 50, Faults: all})
+	require.NoError(t, err)
+	c, err := Run(sys, Options{Seed: 8, Ops: 50, Faults: all})
+	require.NoError(t, err)
+	assert.Equal(t, a.TraceHash, b.TraceHash)
+	assert.Equal(t, a.History, b.History)
+	assert.NotEqual(t, a.TraceHash, c.TraceHash)
+}
+
+func TestEveryOperationIsRecorded(t *testing.T) {
+	var booted int
+	res, err := Run(echoSystem(false, false, &booted), Options{Seed: 1, Ops: 20})
+	require.NoError(t, err)
+	require.NoError(t, res.Liveness)
+	ops, err := history.Pair(res.History)
+	require.NoError(t, err)
+	assert.Len(t, ops, 20+2, "20 fault-phase operations and one final operation per client")
+	for _, op := range ops {
+		assert.Equal(t, history.OK, op.Outcome)
+	}
+}
+
+func TestStuckClusterIsALivenessFailure(t *testing.T) {
+	var booted int
+	res, err := Run(echoSystem(false, true, &booted), Options{Seed: 1, Ops: 4, OpTimeout: 100 * time.Millisecond, Liveness: time.Second})
+	require.NoError(t, err)
+	require.Error(t, res.Liveness)
+	assert.True(t, errors.Is(res.Liveness, ErrLiveness))
+	assert.Contains(t, res.Liveness.Error(), "did not complete within 1s after the faults stopped")
+	ops, err := history.Pair(res.History)
+	require.NoError(t, err)
+	for _, op := range ops {
+		assert.Equal(t, history.Info, op.Outcome, "a timed-out operation is indefinite")
+	}
+}
+
+func TestHaltedNodeIsRestarted(t *testing.T) {
+	var booted int
+	var lines []string
+	res, err := Run(echoSystem(true, false, &booted), Options{Seed: 1, Ops: 5, Trace: func(l string) { lines = append(lines, l) }})
+	require.NoError(t, err)
+	require.NoError(t, res.Liveness)
+	assert.Equal(t, 4, booted, "three servers booted, one of them twice")
+	assert.Contains(t, strings.Join(lines, "\n"), "crash (halt: first boot)")
+}
+
+func TestUnknownEffectNeedsOutside(t *testing.T) {
+	var booted int
+	sys := echoSystem(false, false, &booted)
+	sys.Server = func(NodeID, *rand.Rand) Component { return effectOnStart{} }
+	assert.PanicsWithValue(t, "sim: node n1 returned effect sim.startPod and the system has no Outside to execute it", func() {
+		_, _ = Run(sys, Options{Seed: 1, Ops: 1})
+	})
+	out := &fakeOutside{}
+	sys.Outside = func() Outside { return out }
+	res, err := Run(sys, Options{Seed: 1, Ops: 1})
+	require.NoError(t, err)
+	require.NoError(t, res.Liveness)
+	assert.Equal(t, 3, out.applied)
+}
+
+type startPod struct{}
+
+func (startPod) String() string { return "start-pod" }
+
+type effectOnStart struct{}
+
+func (effectOnStart) Handle(_ time.Duration, in Input) []Effect {
+	switch in := in.(type) {
+	case Start:
+		return []Effect{startPod{}}
+	case Receive:
+		return []Effect{Send{To: in.From, Msg: in.Msg}}
+	}
+	return nil
+}
+
+type fakeOutside struct{ applied int }
+
+func (f *fakeOutside) Apply(_ NodeID, _ time.Duration, e Effect, _ *rand.Rand) ([]Later, error) {
+	f.applied++
+	return []Later{{After: time.Millisecond, In: TimerFired{ID: 99}}}, nil
+}
+func (f *fakeOutside) Crashed(NodeID, time.Duration) {}
