@@ -1,0 +1,117 @@
+package checker
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/anishathalye/porcupine"
+	"github.com/orrery/orrery/checker/history"
+)
+
+// convert turns a history into the operations porcupine checks, applying
+// the outcome rules: fail ops are dropped (they did not happen); info gets
+// are dropped (reads have no effect, and an unknown read shows nothing); info
+// writes, including invokes that never completed, return after every other
+// event with an output the model accepts whatever the write did.
+func convert(spec modelSpec, events []history.Event) ([]porcupine.Operation, error) {
+	pairs, err := history.Pair(events)
+	if err != nil {
+		return nil, fmt.Errorf("checker: %w", err)
+	}
+	end := afterAll(events)
+	var ops []porcupine.Operation
+	for _, p := range pairs {
+		in, out, err := spec.parse(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: event %d (process %d %s): %v", ErrBadOp, p.Event+1, p.Process, p.F, err)
+		}
+		if p.Outcome == history.Fail || (out.unknown && in.f == "get") {
+			continue
+		}
+		ret := p.Return
+		if out.unknown {
+			ret = end
+		}
+		ops = append(ops, porcupine.Operation{
+			ClientId: p.Process,
+			Input:    in,
+			Call:     p.Call,
+			Output:   out,
+			Return:   ret,
+			Metadata: tooltip(p),
+		})
+	}
+	return ops, nil
+}
+
+// tooltip is shown when hovering over an op in the visualisation: where to
+// find it in the history, and why an info op's bar runs to the end.
+func tooltip(op history.Op) string {
+	s := fmt.Sprintf("history event %d", op.Event+1)
+	if op.Outcome == history.Info {
+		s += "; outcome unknown, so it may take effect any time after its call"
+	}
+	return s
+}
+
+// afterAll returns a time later than every event (or equal to the last one
+// if that is the largest time there is; intervals are closed, so the op is
+// still concurrent with everything after its call).
+func afterAll(events []history.Event) int64 {
+	var last int64
+	if n := len(events); n > 0 {
+		last = events[n-1].Time // Pair checked that times never decrease
+	}
+	if last == math.MaxInt64 {
+		return last
+	}
+	return last + 1
+}
+
+// parse checks that op is one the model knows and turns it into the model's
+// input and output.
+func (spec modelSpec) parse(op history.Op) (kvInput, kvOutput, error) {
+	in := kvInput{f: op.F, key: op.Key}
+	out := kvOutput{unknown: op.Outcome == history.Info}
+	if !spec.admits(op.F) {
+		return in, out, fmt.Errorf("model %s has no operation %q", spec.name, op.F)
+	}
+	var err error
+	switch op.F {
+	case "get":
+		if op.Outcome == history.OK {
+			out.value, err = regFrom(op.Output)
+		}
+	case "put":
+		if in.value, err = regFrom(op.Input); err == nil && !in.value.set {
+			err = fmt.Errorf("put needs a string value, not null")
+		}
+	case "cas":
+		in.expect, in.value, err = casPair(op.Input)
+	}
+	return in, out, err
+}
+
+// regFrom converts a history value to a register value: a string or null.
+func regFrom(v history.Value) (regValue, error) {
+	if v.IsNull() {
+		return null, nil
+	}
+	if s, ok := v.Str(); ok {
+		return str(s), nil
+	}
+	return null, fmt.Errorf("value %v is neither a string nor null", v)
+}
+
+// casPair reads a cas input: [expected, new].
+func casPair(v history.Value) (expect, value regValue, err error) {
+	list, ok := v.List()
+	if !ok || len(list) != 2 {
+		return null, null, fmt.Errorf("cas needs [expected, new], not %v", v)
+	}
+	if expect, err = regFrom(list[0]); err != nil {
+		return null, null, err
+	}
+	value, err = regFrom(list[1])
+	return expect, value, err
+}
