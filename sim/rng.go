@@ -47,3 +47,7 @@ func between(r *rand.Rand, lo, hi int64) int64 {
 func chance(r *rand.Rand, p float64) bool {
 	return p > 0 && r.Float64() < p
 }
+
+// NewRand returns a seeded source for code that drives components outside a world (tests,
+// tools): the same derivation the world uses for its own streams.
+func NewRand(seed uint64) *rand.Rand { return newStream(seed, 0) }

@@ -3,19 +3,39 @@ package workload
 import (
 	"testing"
 
-	"github.com/orrery/orrery/sim"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/orrery/orrery/node/bugs"
+	"github.com/orrery/orrery/sim"
 )
 
-func TestRegisterSmoke(t *testing.T) {
+func TestRegisterWritesUniqueValues(t *testing.T) {
+	g := &RegisterOps{Keys: 2}
+	r := sim.NewRand(1)
+	seen := map[string]bool{}
+	for range 500 {
+		op := g.Next(r, 0)
+		require.Contains(t, []string{"k0", "k1"}, op.Key)
+		if op.F == "put" {
+			v, ok := op.Value.Str()
+			require.True(t, ok)
+			require.False(t, seen[v], "value %s written twice", v)
+			seen[v] = true
+		}
+	}
+	assert.Greater(t, len(seen), 100)
+}
+
+func TestBuildSystemRejectsBadConfig(t *testing.T) {
 	w, err := Lookup("register")
 	require.NoError(t, err)
-	sys, err := w.BuildSystem(Config{})
-	require.NoError(t, err)
-	fs, _ := sim.ParseFaults("all")
-	for seed := uint64(1); seed <= 5; seed++ {
-		res, err := sim.Run(sys, sim.Options{Seed: seed, Faults: fs})
-		require.NoError(t, err)
-		t.Logf("seed %d: %s events=%d sim=%v hist=%d live=%v hash=%s", seed, res.Profile, res.Events, res.SimTime, len(res.History), res.Liveness, res.TraceHash[:12])
-	}
+	_, err = w.BuildSystem(Config{Bugs: bugs.With("raft.vote-twice")})
+	assert.ErrorContains(t, err, `unknown bug "raft.vote-twice"`)
+	_, err = w.BuildSystem(Config{Nodes: 2})
+	assert.ErrorContains(t, err, "at least 3 nodes")
+	_, err = w.BuildSystem(Config{Keys: -1})
+	assert.ErrorContains(t, err, "must not be negative")
+	_, err = Lookup("nope")
+	assert.ErrorContains(t, err, `unknown workload "nope" (known: register`)
 }

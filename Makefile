@@ -1,0 +1,41 @@
+# Orrery's build. `make test` sets up a fresh machine (make deps) and runs every test;
+# `make ci` is what .ci/run runs.
+
+GO ?= go
+PKGS ?= ./...
+SEEDS ?= 1-200
+
+.PHONY: deps build test test-short lint sim bench ci fmt
+
+deps:
+	bash scripts/deps.sh
+	$(GO) mod download
+
+build:
+	$(GO) build $(PKGS)
+	$(GO) build -o bin/orrery ./cmd/orrery
+
+test: deps
+	$(GO) test -count=1 $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+# gofmt, go vet and the determinism linter (internal/lint/determinism).
+lint:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(GO) run ./internal/lint/cmd/detlint $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+# A short seeded sweep of the default workload under every fault.
+sim:
+	$(GO) run ./cmd/orrery sim sweep --seeds $(SEEDS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./sim/...
+
+ci: test lint

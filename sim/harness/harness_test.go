@@ -1,0 +1,155 @@
+package harness
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orrery/orrery/checker"
+	"github.com/orrery/orrery/checker/history"
+	"github.com/orrery/orrery/node/bugs"
+	"github.com/orrery/orrery/sim"
+	"github.com/orrery/orrery/sim/workload"
+)
+
+func allFaults(t *testing.T) sim.FaultSet {
+	fs, err := sim.ParseFaults("all")
+	require.NoError(t, err)
+	return fs
+}
+
+// Same seed, same trace hash; another seed, another hash — for every workload.
+func TestEveryWorkloadIsDeterministic(t *testing.T) {
+	for _, w := range workload.All() {
+		t.Run(w.Name, func(t *testing.T) {
+			sys, err := w.BuildSystem(workload.Config{})
+			require.NoError(t, err)
+			run := func(seed uint64) sim.Result {
+				res, err := sim.Run(sys, sim.Options{Seed: seed, Faults: allFaults(t)})
+				require.NoError(t, err)
+				return res
+			}
+			a, b, c := run(7), run(7), run(8)
+			assert.Equal(t, a.TraceHash, b.TraceHash)
+			assert.Equal(t, a.History, b.History)
+			assert.NotEqual(t, a.TraceHash, c.TraceHash)
+		})
+	}
+}
+
+// Correct code passes a sweep under every fault (the CLI runs the big sweeps).
+func TestCorrectWorkloadsPassASweep(t *testing.T) {
+	n := uint64(100)
+	if testing.Short() {
+		n = 30
+	}
+	for _, w := range workload.All() {
+		t.Run(w.Name, func(t *testing.T) {
+			sys, err := w.BuildSystem(workload.Config{})
+			require.NoError(t, err)
+			sum, err := Sweep(SweepConfig{System: sys, Options: sim.Options{Faults: allFaults(t)}, Seeds: seedRange(1, n), Jobs: 2})
+			require.NoError(t, err)
+			for _, f := range sum.Failures {
+				t.Errorf("seed %d: %s: %s", f.Result.Seed, f.Kind, f.Problem)
+			}
+			assert.Equal(t, int(n), sum.Seeds)
+		})
+	}
+}
+
+// Each planted bug is caught within 200 seeds, and the failing seed replays to the same
+// trace hash and the same failure. This is how we measure the simulator's power.
+func TestPlantedBugsAreFoundWithin200Seeds(t *testing.T) {
+	for _, w := range workload.All() {
+		for _, bug := range w.Bugs {
+			t.Run(bug.Name, func(t *testing.T) {
+				sys, err := w.BuildSystem(workload.Config{Bugs: bugs.With(bug.Name)})
+				require.NoError(t, err)
+				opts := sim.Options{Faults: allFaults(t)}
+				sum, err := Sweep(SweepConfig{System: sys, Options: opts, Seeds: seedRange(1, 200), Jobs: 2, StopAfter: 1})
+				require.NoError(t, err)
+				require.NotEmpty(t, sum.Failures, "%s survived 200 seeds", bug.Name)
+				first := sum.Failures[0]
+				t.Logf("%s: first failing seed %d: %s", bug.Name, first.Result.Seed, first.Problem)
+				assert.Equal(t, Safety, first.Kind)
+
+				opts.Seed = first.Result.Seed
+				again, err := RunSeed(sys, opts, Checker{})
+				require.NoError(t, err)
+				assert.Equal(t, first.Result.TraceHash, again.Result.TraceHash)
+				assert.Equal(t, first.Kind, again.Kind)
+			})
+		}
+	}
+}
+
+func TestEvidenceOfAFailingSeed(t *testing.T) {
+	w, err := workload.Lookup("register")
+	require.NoError(t, err)
+	sys, err := w.BuildSystem(workload.Config{Bugs: bugs.With("register.skip-writeback")})
+	require.NoError(t, err)
+	opts := sim.Options{Faults: allFaults(t)}
+	sum, err := Sweep(SweepConfig{System: sys, Options: opts, Seeds: seedRange(1, 200), Jobs: 2, StopAfter: 1})
+	require.NoError(t, err)
+	require.NotEmpty(t, sum.Failures)
+	out := sum.Failures[0]
+	opts.Seed = out.Result.Seed
+
+	dir := t.TempDir()
+	require.NoError(t, WriteEvidence(dir, sys, opts, out, "orrery sim run --seed N"))
+
+	f, err := os.Open(filepath.Join(dir, "history.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	events, err := history.Read(f)
+	require.NoError(t, err)
+	res, err := checker.Check("register", events, checker.Options{})
+	require.NoError(t, err)
+	assert.Equal(t, checker.Illegal, res.Verdict, "the written history shows the violation on its own")
+
+	trace, err := os.ReadFile(filepath.Join(dir, "trace.txt"))
+	require.NoError(t, err)
+	assert.True(t, strings.HasSuffix(string(trace), "trace-hash: "+out.Result.TraceHash+"\n"))
+	html, err := os.ReadFile(filepath.Join(dir, "visualization.html"))
+	require.NoError(t, err)
+	assert.Contains(t, string(html), "<html")
+	replay, err := os.ReadFile(filepath.Join(dir, "replay.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(replay), "orrery sim run --seed N")
+}
+
+func TestParseSeeds(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want []uint64
+		err  string
+	}{
+		{in: "7", want: []uint64{7}},
+		{in: "1-3", want: []uint64{1, 2, 3}},
+		{in: "1-2,9, 4-4", want: []uint64{1, 2, 9, 4}},
+		{in: "3-1", err: "A <= B"},
+		{in: "x", err: `bad seed "x"`},
+		{in: "1-", err: "bad seed range"},
+		{in: "0-20000000", err: "too large"},
+	} {
+		got, err := ParseSeeds(tc.in)
+		if tc.err != "" {
+			assert.ErrorContains(t, err, tc.err, tc.in)
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, got, tc.in)
+	}
+}
+
+func seedRange(a, b uint64) []uint64 {
+	var out []uint64
+	for s := a; s <= b; s++ {
+		out = append(out, s)
+	}
+	return out
+}
