@@ -46,6 +46,7 @@ func (e Event) Equal(o Event) bool {
 		e.Time != o.Time || !e.Value.Equal(o.Value) || len(e.Extra) != len(o.Extra) {
 		return false
 	}
+	//det:unordered every entry must match; the answer does not depend on the order checked
 	for k, v := range e.Extra {
 		w, ok := o.Extra[k]
 		if !ok || !bytes.Equal(v, w) {

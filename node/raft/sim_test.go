@@ -23,6 +23,17 @@ type simOpts struct {
 }
 
 func drawOpts(rng *rand.Rand, steps int) simOpts {
+	o := calmOpts(rng, steps)
+	if rng.IntN(3) == 0 {
+		// Chaos: frequent crashes, partitions and elections.
+		o.pCrash = 0.005 + rng.Float64()*0.03
+		o.pPartition = rng.Float64() * 0.02
+		o.weights[2] = 15 + rng.IntN(25)
+	}
+	return o
+}
+
+func calmOpts(rng *rand.Rand, steps int) simOpts {
 	return simOpts{
 		nodes:       3 + rng.IntN(3),
 		preVote:     rng.IntN(2) == 0,
