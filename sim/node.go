@@ -87,14 +87,14 @@ func (w *World) dispatch(n *node, inc int, fn func()) {
 
 // deliver hands one input to a running node and executes its effects.
 func (w *World) deliver(n *node, in Input) {
-	w.logf(n.id, "%s", in)
+	w.log(n.id, "", in.String())
 	effs := n.comp.Handle(n.clock.local(w.now), in)
 	inc := n.incarnation
 	for _, e := range effs {
 		if !n.up || n.incarnation != inc {
 			return // an earlier effect halted the node
 		}
-		w.logf(n.id, "  -> %s", e)
+		w.log(n.id, "  -> ", e.String())
 		w.execute(n, e)
 	}
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -173,11 +174,28 @@ func (w *World) at(delay int64, node NodeID, kind string, fn func()) {
 
 // logf feeds one line to the trace hash and, when tracing, to the trace sink.
 func (w *World) logf(node NodeID, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	w.line = fmt.Appendf(w.line[:0], "%d %d %s\n", w.now, int(node), msg)
+	w.line = fmt.Appendf(w.line[:0], format, args...)
+	w.emit(node)
+}
+
+// log is logf for a ready-made string; the hot path (every input and effect) uses it to
+// skip a formatting pass.
+func (w *World) log(node NodeID, prefix, s string) {
+	w.line = append(append(w.line[:0], prefix...), s...)
+	w.emit(node)
+}
+
+// emit hashes (virtual time, node, line length, line) with fixed-width binary headers, so
+// no two different event sequences share an encoding.
+func (w *World) emit(node NodeID) {
+	var hdr [20]byte
+	binary.LittleEndian.PutUint64(hdr[:8], uint64(w.now))
+	binary.LittleEndian.PutUint64(hdr[8:16], uint64(node))
+	binary.LittleEndian.PutUint32(hdr[16:], uint32(len(w.line)))
+	w.trace.Write(hdr[:])
 	w.trace.Write(w.line)
 	if w.opts.Trace != nil {
-		w.opts.Trace(fmt.Sprintf("%14.6fms %-4s %s", float64(w.now)/1e6, nodeLabel(node), msg))
+		w.opts.Trace(fmt.Sprintf("%14.6fms %-4s %s", float64(w.now)/1e6, nodeLabel(node), w.line))
 	}
 }
 
