@@ -20,6 +20,10 @@ type env struct {
 	msgs  []Message
 	cut   map[[2]uint64]bool
 	out   *strings.Builder
+	// applied is every entry any node applied, by index; a node applying a different entry
+	// at the same index is a safety violation (counted and printed).
+	applied    map[uint64]Entry
+	violations int
 }
 
 type tnode struct {
@@ -30,7 +34,7 @@ type tnode struct {
 }
 
 func newEnv(t testing.TB) *env {
-	return &env{t: t, nodes: map[uint64]*tnode{}, cut: map[[2]uint64]bool{}, out: &strings.Builder{}}
+	return &env{t: t, nodes: map[uint64]*tnode{}, cut: map[[2]uint64]bool{}, out: &strings.Builder{}, applied: map[uint64]Entry{}}
 }
 
 func (e *env) printf(format string, args ...any) { fmt.Fprintf(e.out, format, args...) }
@@ -110,8 +114,13 @@ func (e *env) persist(tn *tnode, rd Ready) {
 	if !rd.HardState.IsEmpty() {
 		tn.st.SetHardState(rd.HardState)
 	}
-	if k := len(rd.CommittedEntries); k > 0 {
-		tn.applied = rd.CommittedEntries[k-1].Index
+	for _, ent := range rd.CommittedEntries {
+		tn.applied = ent.Index
+		if prev, ok := e.applied[ent.Index]; ok && !sameEntry(prev, ent) {
+			e.violations++
+			e.printf("  VIOLATION: node %d applies %s but %s was applied at index %d\n", tn.cfg.ID, ent, prev, ent.Index)
+		}
+		e.applied[ent.Index] = ent
 	}
 }
 

@@ -3,9 +3,11 @@ package raft
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cockroachdb/datadriven"
+	"github.com/stretchr/testify/assert"
 )
 
 // TestInteraction runs the scripts in testdata/. Refresh the golden output with
@@ -24,6 +26,12 @@ func TestInteraction(t *testing.T) {
 			}
 			return e.out.String()
 		})
+		// Scripts under testdata/bugs run with a planted bug and must show a violation.
+		if strings.Contains(path, "/bugs/") {
+			assert.Positive(t, e.violations, "planted bug not detected by %s", path)
+		} else {
+			assert.Zero(t, e.violations, "safety violation in %s", path)
+		}
 	})
 }
 

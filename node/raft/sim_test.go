@@ -18,6 +18,7 @@ type simOpts struct {
 	steps                 int
 	bugs                  bugs.Set
 	maxInflight, maxBytes int
+	maxMsgSize            uint64
 	// weights of the ordinary steps: deliver, ready, tick, propose, read, drop
 	weights [6]int
 }
@@ -46,6 +47,7 @@ func calmOpts(rng *rand.Rand, steps int) simOpts {
 		steps:       steps,
 		maxInflight: 1 + rng.IntN(8),
 		maxBytes:    rng.IntN(2) * 200,
+		maxMsgSize:  []uint64{1, 64, 1 << 20}[rng.IntN(3)],
 		weights:     [6]int{30 + rng.IntN(20), 25 + rng.IntN(20), 3 + rng.IntN(20), 5 + rng.IntN(10), 1 + rng.IntN(5), rng.IntN(3)},
 	}
 }
@@ -102,7 +104,7 @@ func (s *sim) start(sn *simNode) {
 	cfg := Config{
 		ID: sn.id, Storage: sn.st, Rand: rand.New(rand.NewPCG(s.rng.Uint64(), sn.id)),
 		ElectionTick: 10, HeartbeatTick: 2, PreVote: s.opts.preVote, CheckQuorum: s.opts.checkQuorum,
-		MaxSizePerMsg: 64, MaxInflightMsgs: s.opts.maxInflight, MaxInflightBytes: uint64(s.opts.maxBytes),
+		MaxSizePerMsg: s.opts.maxMsgSize, MaxInflightMsgs: s.opts.maxInflight, MaxInflightBytes: uint64(s.opts.maxBytes),
 		Bugs: s.opts.bugs,
 	}
 	if first, _ := sn.st.FirstIndex(); first == 1 {
