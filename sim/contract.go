@@ -28,4 +28,5 @@ type (
 	Sync          = component.Sync
 	Complete      = component.Complete
 	Halt          = component.Halt
+	Observe       = component.Observe
 )

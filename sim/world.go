@@ -25,6 +25,16 @@ type Result struct {
 	// Liveness is nil when every final operation completed in time; otherwise it wraps
 	// ErrLiveness and says what was stuck.
 	Liveness error
+	// Observations are the facts components reported (Observe effects), in order.
+	Observations []Observation
+}
+
+// Observation is one reported fact, stamped with when and by which process it was made.
+type Observation struct {
+	At          time.Duration
+	Node        NodeID
+	Incarnation int
+	Kind, Value string
 }
 
 // node is the world's view of one process.
@@ -58,16 +68,17 @@ type World struct {
 	line  []byte
 	rec   *history.Recorder
 
-	outside  Outside
-	out      *rand.Rand
-	clients  *clients
-	faulting bool
-	windows  []FaultWindow
-	open     map[string]int // active episode key -> index in windows
-	rotNode  NodeID
-	events   int
-	done     bool
-	liveErr  error
+	outside      Outside
+	out          *rand.Rand
+	clients      *clients
+	faulting     bool
+	windows      []FaultWindow
+	open         map[string]int // active episode key -> index in windows
+	rotNode      NodeID
+	events       int
+	observations []Observation
+	done         bool
+	liveErr      error
 }
 
 // Run executes one world to the end and returns its result.
@@ -155,15 +166,16 @@ func (w *World) fail(format string, args ...any) {
 func (w *World) result() Result {
 	w.closeWindows()
 	return Result{
-		Seed:      w.opts.Seed,
-		System:    w.sys.Name,
-		Profile:   w.prof,
-		History:   w.rec.Events(),
-		Faults:    w.windows,
-		TraceHash: hex.EncodeToString(w.trace.Sum(nil)),
-		SimTime:   time.Duration(w.now),
-		Events:    w.events,
-		Liveness:  w.liveErr,
+		Seed:         w.opts.Seed,
+		System:       w.sys.Name,
+		Profile:      w.prof,
+		History:      w.rec.Events(),
+		Faults:       w.windows,
+		TraceHash:    hex.EncodeToString(w.trace.Sum(nil)),
+		SimTime:      time.Duration(w.now),
+		Events:       w.events,
+		Liveness:     w.liveErr,
+		Observations: w.observations,
 	}
 }
 

@@ -33,7 +33,7 @@ func (s *echoServer) Handle(_ time.Duration, in Input) []Effect {
 			return []Effect{Halt{Reason: "first boot"}}
 		}
 	case Receive:
-		return []Effect{Send{To: in.From, Msg: in.Msg}}
+		return []Effect{Send{To: in.From, Msg: in.Msg}, Observe{Kind: "echo", Value: in.Msg.String()}}
 	}
 	return nil
 }
@@ -98,6 +98,12 @@ func TestEveryOperationIsRecorded(t *testing.T) {
 	assert.Len(t, ops, 20+2, "20 fault-phase operations and one final operation per client")
 	for _, op := range ops {
 		assert.Equal(t, history.OK, op.Outcome)
+	}
+	require.NotEmpty(t, res.Observations)
+	for _, o := range res.Observations {
+		assert.Equal(t, "echo", o.Kind)
+		assert.Equal(t, NodeID(1), o.Node, "only server 1 is pinged")
+		assert.Regexp(t, `^ping \d+$`, o.Value)
 	}
 }
 

@@ -2,6 +2,7 @@ package component
 
 import (
 	"fmt"
+	"hash/crc32"
 	"math/rand/v2"
 	"time"
 
@@ -136,6 +137,14 @@ type Halt struct {
 	Reason string
 }
 
+// Observe reports a fact for checkers (an entry applied at an index, a lock granted) without
+// affecting the run. The simulator records observations in its result; a real host may log
+// them. Kind names the fact, Value describes it deterministically.
+type Observe struct {
+	Kind  string
+	Value string
+}
+
 func (s Start) String() string {
 	return fmt.Sprintf("start files=%d corrupt=%d torn=%d", len(s.Disk.Files), len(s.Disk.Corrupt), s.Disk.Torn)
 }
@@ -156,13 +165,16 @@ func (o Op) String() string {
 func (s Send) String() string        { return fmt.Sprintf("send to=%s %s", s.To, s.Msg) }
 func (s SetTimer) String() string    { return fmt.Sprintf("set-timer %d %v", s.ID, s.After) }
 func (c CancelTimer) String() string { return fmt.Sprintf("cancel-timer %d", c.ID) }
-func (a Append) String() string      { return fmt.Sprintf("append %s %dB", a.File, len(a.Record)) }
-func (r Remove) String() string      { return "remove " + r.File }
-func (s Sync) String() string        { return fmt.Sprintf("sync %d", s.ID) }
+func (a Append) String() string {
+	return fmt.Sprintf("append %s %dB crc=%08x", a.File, len(a.Record), crc32.ChecksumIEEE(a.Record))
+}
+func (r Remove) String() string { return "remove " + r.File }
+func (s Sync) String() string   { return fmt.Sprintf("sync %d", s.ID) }
 func (c Complete) String() string {
 	return fmt.Sprintf("complete op=%d %s %s", c.OpID, c.Type, c.Value)
 }
-func (h Halt) String() string { return "halt: " + h.Reason }
+func (h Halt) String() string    { return "halt: " + h.Reason }
+func (o Observe) String() string { return "observe " + o.Kind + " " + o.Value }
 
 // Recovery is what a node's disk holds when its process starts.
 type Recovery struct {
