@@ -79,7 +79,8 @@ func (w *World) dispatch(n *node, inc int, fn func()) {
 	case !n.up || n.incarnation != inc:
 		return
 	case n.paused:
-		n.held = append(n.held, fn)
+		// Re-dispatch on resume: the node may crash before the held input runs.
+		n.held = append(n.held, func() { w.dispatch(n, inc, fn) })
 	default:
 		fn()
 	}

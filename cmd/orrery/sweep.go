@@ -48,8 +48,8 @@ func simSweep(c *cli.Context) error {
 }
 
 func printSummary(w io.Writer, sum harness.Summary) {
-	fmt.Fprintf(w, "seeds run: %d  failures: %d (safety %d, liveness %d)  unknown: %d\n",
-		sum.Seeds, len(sum.Failures), sum.Safety, sum.Liveness, len(sum.Unknown))
+	fmt.Fprintf(w, "seeds run: %d  failures: %d (safety %d, liveness %d, panic %d)  unknown: %d\n",
+		sum.Seeds, len(sum.Failures), sum.Safety, sum.Liveness, sum.Panics, len(sum.Unknown))
 	evRate := float64(sum.Events) / max(sum.Wall.Seconds(), 1e-9)
 	fmt.Fprintf(w, "simulated time: %v  wall time: %v  speed: %.0fx real time  events: %d (%.0f/s)\n",
 		sum.SimTime.Round(time.Millisecond), sum.Wall.Round(time.Millisecond), sum.Speed(), sum.Events, evRate)

@@ -1,10 +1,12 @@
 package harness
 
 import (
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -153,3 +155,30 @@ func seedRange(a, b uint64) []uint64 {
 	}
 	return out
 }
+
+// A panicking component fails its seed with the panic and the stack; the sweep goes on.
+func TestPanicFailsTheSeedNotTheSweep(t *testing.T) {
+	w, err := workload.Lookup("register")
+	require.NoError(t, err)
+	sys, err := w.BuildSystem(workload.Config{})
+	require.NoError(t, err)
+	sys.Server = func(sim.NodeID, *rand.Rand) sim.Component { return boom{} }
+	sum, err := Sweep(SweepConfig{System: sys, Seeds: seedRange(1, 3), Jobs: 2})
+	require.NoError(t, err)
+	require.Len(t, sum.Failures, 3)
+	assert.Equal(t, 3, sum.Panics)
+	for _, f := range sum.Failures {
+		assert.Equal(t, Panic, f.Kind)
+		assert.Contains(t, f.Problem, "panic: boom")
+	}
+	dir := t.TempDir()
+	opts := sim.Options{Seed: 1}
+	require.NoError(t, WriteEvidence(dir, sys, opts, sum.Failures[0], "replay"))
+	trace, err := os.ReadFile(filepath.Join(dir, "trace.txt"))
+	require.NoError(t, err)
+	assert.Contains(t, string(trace), "panic: boom")
+}
+
+type boom struct{}
+
+func (boom) Handle(time.Duration, sim.Input) []sim.Effect { panic("boom") }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/orrery/orrery/checker"
@@ -22,6 +23,9 @@ const (
 	Safety   Kind = "safety"
 	Liveness Kind = "liveness"
 	Unknown  Kind = "unknown"
+	// Panic means the world itself panicked: a component broke an internal invariant (or
+	// the simulator has a bug). It fails the seed like a violation.
+	Panic Kind = "panic"
 )
 
 // Outcome is one seed's run and verdict.
@@ -35,7 +39,7 @@ type Outcome struct {
 }
 
 // Failed reports whether the outcome is a safety or liveness failure.
-func (o Outcome) Failed() bool { return o.Kind == Safety || o.Kind == Liveness }
+func (o Outcome) Failed() bool { return o.Kind == Safety || o.Kind == Liveness || o.Kind == Panic }
 
 // Checker settings for every run.
 type Checker struct {
@@ -46,9 +50,12 @@ type Checker struct {
 // RunSeed runs one world and checks its history.
 func RunSeed(sys sim.System, opts sim.Options, chk Checker) (Outcome, error) {
 	start := time.Now()
-	res, err := sim.Run(sys, opts)
+	res, crashed, err := runGuarded(sys, opts)
 	if err != nil {
 		return Outcome{}, err
+	}
+	if crashed != "" {
+		return Outcome{Result: sim.Result{Seed: opts.Seed, System: sys.Name}, Kind: Panic, Problem: crashed, Wall: time.Since(start)}, nil
 	}
 	out := Outcome{Result: res, Kind: Pass}
 	if chk.Timeout == 0 {
@@ -78,6 +85,18 @@ func RunSeed(sys sim.System, opts sim.Options, chk Checker) (Outcome, error) {
 	return out, nil
 }
 
+// runGuarded runs one world and turns a panic into a description with its stack, so one
+// broken seed fails alone instead of taking the whole sweep down.
+func runGuarded(sys sim.System, opts sim.Options) (res sim.Result, crashed string, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			crashed = fmt.Sprintf("panic: %v\n%s", p, debug.Stack())
+		}
+	}()
+	res, err = sim.Run(sys, opts)
+	return res, "", err
+}
+
 // Annotations turns fault windows into checker annotations for the visualisation.
 func Annotations(ws []sim.FaultWindow) []checker.Annotation {
 	out := make([]checker.Annotation, len(ws))
@@ -104,14 +123,14 @@ func WriteEvidence(dir string, sys sim.System, opts sim.Options, out Outcome, re
 	}); err != nil {
 		return err
 	}
-	if sys.Model != "" {
+	if sys.Model != "" && out.Kind != Panic {
 		if err := writeFile(filepath.Join(dir, "visualization.html"), func(w *bufio.Writer) error {
 			return out.Check.WriteHTML(w)
 		}); err != nil {
 			return err
 		}
 	}
-	if err := writeTrace(filepath.Join(dir, "trace.txt"), sys, opts, out.Result.TraceHash); err != nil {
+	if err := writeTrace(filepath.Join(dir, "trace.txt"), sys, opts, out); err != nil {
 		return err
 	}
 	return writeFile(filepath.Join(dir, "replay.txt"), func(w *bufio.Writer) error {
@@ -124,18 +143,21 @@ func WriteEvidence(dir string, sys sim.System, opts sim.Options, out Outcome, re
 // ErrDiverged reports that re-running a seed did not reproduce its trace hash.
 var ErrDiverged = errors.New("replay diverged: the run is not deterministic")
 
-func writeTrace(path string, sys sim.System, opts sim.Options, want string) error {
+func writeTrace(path string, sys sim.System, opts sim.Options, out Outcome) error {
 	return writeFile(path, func(w *bufio.Writer) error {
 		opts.Trace = func(line string) {
 			w.WriteString(line)
 			w.WriteByte('\n')
 		}
-		res, err := sim.Run(sys, opts)
-		if err != nil {
+		res, crashed, err := runGuarded(sys, opts)
+		switch {
+		case err != nil:
 			return err
-		}
-		if res.TraceHash != want {
-			return fmt.Errorf("%w (seed %d: %s then %s)", ErrDiverged, opts.Seed, want, res.TraceHash)
+		case crashed != "":
+			_, err = fmt.Fprintf(w, "%s\n", crashed) // the trace up to the panic is the evidence
+			return err
+		case res.TraceHash != out.Result.TraceHash:
+			return fmt.Errorf("%w (seed %d: %s then %s)", ErrDiverged, opts.Seed, out.Result.TraceHash, res.TraceHash)
 		}
 		_, err = fmt.Fprintf(w, "trace-hash: %s\n", res.TraceHash)
 		return err

@@ -28,6 +28,7 @@ type Summary struct {
 	Unknown  []Outcome // checker timeouts
 	Safety   int
 	Liveness int
+	Panics   int
 	SimTime  time.Duration // total simulated time over all seeds
 	Events   int
 	Wall     time.Duration
@@ -120,6 +121,9 @@ func (s *Summary) add(o Outcome) {
 		s.Failures = append(s.Failures, o)
 	case Liveness:
 		s.Liveness++
+		s.Failures = append(s.Failures, o)
+	case Panic:
+		s.Panics++
 		s.Failures = append(s.Failures, o)
 	case Unknown:
 		s.Unknown = append(s.Unknown, o)
