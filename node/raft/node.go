@@ -133,9 +133,19 @@ func (n *Node) config() ConfState { return n.confs.current().State }
 
 func (n *Node) isVoter(id uint64) bool { return slices.Contains(n.config().Voters, id) }
 
-// promotable reports whether this node may campaign.
+// promotable reports whether this node may campaign: it is a voter in its latest
+// configuration, or in its latest committed one. The second case matters when an
+// uncommitted entry removes this node: it may be the only node with that entry, and the
+// cluster needs it as leader to commit its own removal (it does not count its own vote).
 func (n *Node) promotable() bool {
-	return n.isVoter(n.id) && n.log.unstable.snapshot == nil
+	if n.log.unstable.snapshot != nil {
+		return false
+	}
+	if n.isVoter(n.id) {
+		return true
+	}
+	cs, err := n.confs.at(n.log.committed)
+	return err == nil && slices.Contains(cs.Voters, n.id)
 }
 
 func (n *Node) softState() SoftState { return SoftState{Lead: n.lead, Role: n.role} }

@@ -37,16 +37,16 @@ func (n *Node) committedInTerm() bool {
 
 // handleReadIndex serves a ReadIndex request at the leader (m.From is the asker).
 func (n *Node) handleReadIndex(m Message) {
-	if len(n.config().Voters) == 1 && n.isVoter(n.id) {
-		n.answerRead(m.From, n.log.committed, m.Context)
-		return
-	}
 	if n.bugs.On(BugReadWithoutQuorum) {
 		n.answerRead(m.From, n.log.committed, m.Context)
 		return
 	}
 	if !n.committedInTerm() {
 		n.reads.waiting = append(n.reads.waiting, m)
+		return
+	}
+	if len(n.config().Voters) == 1 && n.isVoter(n.id) {
+		n.answerRead(m.From, n.log.committed, m.Context) // we are the quorum
 		return
 	}
 	if n.reads.find(m.Context) >= 0 {

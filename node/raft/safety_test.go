@@ -18,7 +18,7 @@ func simSeeds(t *testing.T) (int, int) {
 	if testing.Short() {
 		return 40, 1500
 	}
-	return 200, 3000
+	return 500, 3000
 }
 
 // TestRandomizedSafety runs many seeded worlds and checks election safety, log matching,

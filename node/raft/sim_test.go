@@ -19,12 +19,21 @@ type simOpts struct {
 	bugs                  bugs.Set
 	maxInflight, maxBytes int
 	maxMsgSize            uint64
+	// voters is the size of the initial configuration; nodes above it start empty and
+	// can join through membership changes (proposed at random when confChanges is set).
+	voters      int
+	confChanges bool
 	// weights of the ordinary steps: deliver, ready, tick, propose, read, drop
 	weights [6]int
 }
 
 func drawOpts(rng *rand.Rand, steps int) simOpts {
 	o := calmOpts(rng, steps)
+	o.voters = o.nodes
+	if rng.IntN(2) == 0 {
+		o.confChanges = true
+		o.voters = max(1, o.nodes-rng.IntN(3))
+	}
 	if rng.IntN(3) == 0 {
 		// Chaos: frequent crashes, partitions and elections.
 		o.pCrash = 0.005 + rng.Float64()*0.03
@@ -75,6 +84,13 @@ type sim struct {
 	reads     map[string]uint64 // read ctx -> maxCommit when requested
 	seen      map[[2]uint64]bool
 	counter   int
+	trace     func(format string, args ...any) // optional, for debugging a seed
+}
+
+func (s *sim) tracef(format string, args ...any) {
+	if s.trace != nil {
+		s.trace(format, args...)
+	}
 }
 
 func newSim(seed uint64, opts simOpts) *sim {
@@ -93,8 +109,8 @@ func newSim(seed uint64, opts simOpts) *sim {
 }
 
 func (s *sim) voters() []uint64 {
-	ids := make([]uint64, len(s.nodes))
-	for i := range s.nodes {
+	ids := make([]uint64, s.opts.voters)
+	for i := range ids {
 		ids[i] = uint64(i + 1)
 	}
 	return ids
@@ -107,7 +123,7 @@ func (s *sim) start(sn *simNode) {
 		MaxSizePerMsg: s.opts.maxMsgSize, MaxInflightMsgs: s.opts.maxInflight, MaxInflightBytes: uint64(s.opts.maxBytes),
 		Bugs: s.opts.bugs,
 	}
-	if first, _ := sn.st.FirstIndex(); first == 1 {
+	if first, _ := sn.st.FirstIndex(); first == 1 && sn.id <= uint64(s.opts.voters) {
 		cfg.Peers = s.voters()
 	}
 	n, err := NewNode(cfg)
@@ -202,8 +218,19 @@ func (s *sim) nodeStep(sn *simNode, op int) {
 		s.counter++
 		ctx := fmt.Sprintf("r%d", s.counter)
 		s.reads[ctx] = s.maxCommit
+		s.tracef("read %s at %d (maxCommit %d)", ctx, sn.id, s.maxCommit)
 		_ = sn.n.ReadIndex([]byte(ctx))
+		if s.opts.confChanges && s.rng.IntN(4) == 0 {
+			s.proposeConfChange(sn)
+		}
 	}
+}
+
+// proposeConfChange proposes a random membership change; the leader rejects invalid ones.
+func (s *sim) proposeConfChange(sn *simNode) {
+	types := []ConfChangeType{ConfChangeAddVoter, ConfChangeAddLearner, ConfChangeRemove}
+	cc := ConfChange{Type: types[s.rng.IntN(len(types))], NodeID: uint64(1 + s.rng.IntN(len(s.nodes)))}
+	_ = sn.n.ProposeConfChange(cc)
 }
 
 func sum(xs []int) int {
@@ -222,9 +249,11 @@ func (s *sim) crashOrRestart() {
 		}
 	}
 	if sn.n == nil {
+		s.tracef("restart %d", sn.id)
 		s.start(sn)
 		return
 	}
+	s.tracef("crash %d", sn.id)
 	sn.n = nil
 }
 
@@ -279,6 +308,7 @@ func (s *sim) deliver(m Message) {
 	if to.n == nil || s.isolated[m.From] != s.isolated[m.To] {
 		return
 	}
+	s.tracef("deliver %s", m)
 	_ = to.n.Step(m)
 }
 
@@ -298,6 +328,7 @@ func (s *sim) processReady(sn *simNode, faults bool) {
 		return
 	}
 	rd := sn.n.Ready()
+	s.tracef("ready %d: soft=%v hs=%v ents=%v committed=%v reads=%v", sn.id, rd.SoftState, rd.HardState, rd.Entries, rd.CommittedEntries, rd.ReadStates)
 	s.send(rd.Messages, faults)
 	if faults && s.rng.Float64() < s.opts.pCrash {
 		s.tornWrite(sn, rd)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // check asserts the safety properties after a step; logMatching is costlier and runs
@@ -160,8 +161,11 @@ func (s *sim) converge() error {
 }
 
 func (s *sim) quietRound(tick bool) {
+	leader := s.leader()
 	for _, sn := range s.nodes {
-		if tick {
+		// Once there is a leader, nodes outside its configuration (removed ones that never
+		// learned it) are decommissioned: they would otherwise campaign forever.
+		if tick && (leader == nil || leader == sn || s.isMember(leader, sn.id)) {
 			sn.n.Tick()
 		}
 		s.processReady(sn, false)
@@ -190,11 +194,19 @@ func (s *sim) converged(leader *simNode) bool {
 		return false
 	}
 	for _, sn := range s.nodes {
+		if !s.isMember(leader, sn.id) {
+			continue
+		}
 		if sn.n.log.committed != last || sn.applied != last || sn.n.HasReady() {
 			return false
 		}
 	}
-	return len(s.net) == 0
+	return true
+}
+
+func (s *sim) isMember(leader *simNode, id uint64) bool {
+	cs := leader.n.config()
+	return slices.Contains(cs.Voters, id) || slices.Contains(cs.Learners, id)
 }
 
 func (s *sim) describe() string {
