@@ -53,7 +53,7 @@ func TestMemoryStorageEntries(t *testing.T) {
 		{3, 5, noLimit, nil, ErrCompacted},
 		{4, 8, noLimit, nil, ErrUnavailable},
 		{4, 6, noLimit, ents(4, 4, 5, 5), nil},
-		{4, 6, 0, ents(4, 4), nil},  // at least one entry
+		{4, 6, 0, ents(4, 4), nil},        // at least one entry
 		{4, 6, 32, ents(4, 4, 5, 5), nil}, // 16 + 16 bytes
 		{4, 7, 40, ents(4, 4, 5, 5), nil},
 	} {
