@@ -58,6 +58,9 @@ type Node struct {
 
 	prevSoft SoftState
 	prevHard HardState
+	// syncedTerm is the term known durable (reported by Advance): messages of a later term
+	// wait for the sync, so that no node ever speaks in a term it could forget.
+	syncedTerm uint64
 	inReady  *readyMark // set between Ready and Advance
 }
 
@@ -87,7 +90,8 @@ func NewNode(cfg Config) (*Node, error) {
 	}
 	n.becomeFollower(hs.Term, 0)
 	n.vote = hs.Vote
-	n.prevHard = n.hardState()
+	n.syncedTerm = hs.Term
+	n.prevHard = n.reportedHardState()
 	n.prevSoft = n.softState()
 	return n, nil
 }

@@ -34,6 +34,7 @@ type readyMark struct {
 	lastIndex, lastTerm uint64
 	snapIndex           uint64
 	applying            uint64
+	term                uint64 // the term of the HardState handed out
 }
 
 // ErrNoReady is returned by Advance without a preceding Ready.
@@ -94,7 +95,7 @@ func (n *Node) Ready() Ready {
 }
 
 func (n *Node) markReady(rd Ready) *readyMark {
-	mark := &readyMark{applying: n.log.applying, snapIndex: rd.Snapshot.Metadata.Index}
+	mark := &readyMark{applying: n.log.applying, snapIndex: rd.Snapshot.Metadata.Index, term: n.prevHard.Term}
 	if k := len(rd.Entries); k > 0 {
 		mark.lastIndex, mark.lastTerm = rd.Entries[k-1].Index, rd.Entries[k-1].Term
 	}
@@ -128,6 +129,7 @@ func (n *Node) Advance() error {
 		n.log.unstable.stableTo(mark.lastIndex, mark.lastTerm)
 	}
 	n.log.applied = max(n.log.applied, mark.applying)
+	n.syncedTerm = max(n.syncedTerm, mark.term)
 	n.confs.compact(n.log.firstIndex() - 1)
 	n.onPersisted()
 	return nil

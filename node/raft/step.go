@@ -239,7 +239,8 @@ func (n *Node) send(m Message) {
 
 // needsSync reports whether m may only leave once this node's unstable state is durable:
 // an append acknowledgement vouches for the entries, a vote (and a candidate's request,
-// which carries its own vote) for the term and vote.
+// which carries its own vote) for the term and vote; and no message may carry a term
+// that is not yet durable (a single-voter leader elects itself without any vote message).
 func (n *Node) needsSync(m Message) bool {
 	switch m.Type {
 	case MsgAppResp:
@@ -248,6 +249,8 @@ func (n *Node) needsSync(m Message) bool {
 		return !n.bugs.On(BugVoteTwice)
 	case MsgVote:
 		return true
+	case MsgPreVote, MsgProp, MsgReadIndex:
+		return false
 	}
-	return false
+	return n.term > n.syncedTerm
 }
