@@ -63,9 +63,10 @@ func (n *Node) onHigherTerm(m Message) bool {
 
 func (n *Node) onLowerTerm(m Message) {
 	switch {
-	case (n.checkQuorum || n.preVote) && (m.Type == MsgHeartbeat || m.Type == MsgApp):
-		// A stale leader cut off by a partition may never learn our term otherwise (we
-		// would not bump its term with votes): tell it, so it steps down.
+	case m.Type == MsgHeartbeat || m.Type == MsgApp:
+		// A stale leader may never learn our term otherwise: with PreVote or CheckQuorum we
+		// do not bump terms with votes, and a node that believes it was removed never
+		// campaigns. Tell it, so it steps down.
 		n.send(Message{Type: MsgAppResp, To: m.From})
 	case m.Type == MsgPreVote:
 		n.send(Message{Type: MsgPreVoteResp, To: m.From, Reject: true})
