@@ -14,6 +14,7 @@ type simOpts struct {
 	nodes                 int
 	preVote, checkQuorum  bool
 	pDrop, pDup, pCrash   float64
+	pTorn                 float64 // crash while handling a Ready, before the sync
 	pPartition, pCompact  float64
 	steps                 int
 	bugs                  bugs.Set
@@ -37,6 +38,7 @@ func drawOpts(rng *rand.Rand, steps int) simOpts {
 	if rng.IntN(3) == 0 {
 		// Chaos: frequent crashes, partitions and elections.
 		o.pCrash = 0.005 + rng.Float64()*0.03
+		o.pTorn = 0.02 + rng.Float64()*0.08
 		o.pPartition = rng.Float64() * 0.02
 		o.weights[2] = 15 + rng.IntN(25)
 	}
@@ -51,6 +53,7 @@ func calmOpts(rng *rand.Rand, steps int) simOpts {
 		pDrop:       rng.Float64() * 0.2,
 		pDup:        rng.Float64() * 0.1,
 		pCrash:      rng.Float64() * 0.004,
+		pTorn:       rng.Float64() * 0.01,
 		pPartition:  rng.Float64() * 0.004,
 		pCompact:    rng.Float64() * 0.02,
 		steps:       steps,
@@ -330,7 +333,7 @@ func (s *sim) processReady(sn *simNode, faults bool) {
 	rd := sn.n.Ready()
 	s.tracef("ready %d: soft=%v hs=%v ents=%v committed=%v reads=%v", sn.id, rd.SoftState, rd.HardState, rd.Entries, rd.CommittedEntries, rd.ReadStates)
 	s.send(rd.Messages, faults)
-	if faults && s.rng.Float64() < s.opts.pCrash {
+	if faults && s.rng.Float64() < s.opts.pTorn {
 		s.tornWrite(sn, rd)
 		sn.n = nil
 		return
