@@ -24,6 +24,8 @@ type env struct {
 	// at the same index is a safety violation (counted and printed).
 	applied    map[uint64]Entry
 	violations int
+	leaders    map[uint64]uint64 // term -> leader: two leaders in a term is a violation
+	reads      map[string]uint64 // read ctx -> highest commit index when it was requested
 }
 
 type tnode struct {
@@ -34,7 +36,8 @@ type tnode struct {
 }
 
 func newEnv(t testing.TB) *env {
-	return &env{t: t, nodes: map[uint64]*tnode{}, cut: map[[2]uint64]bool{}, out: &strings.Builder{}, applied: map[uint64]Entry{}}
+	return &env{t: t, nodes: map[uint64]*tnode{}, cut: map[[2]uint64]bool{}, out: &strings.Builder{}, applied: map[uint64]Entry{},
+		leaders: map[uint64]uint64{}, reads: map[string]uint64{}}
 }
 
 func (e *env) printf(format string, args ...any) { fmt.Fprintf(e.out, format, args...) }
@@ -92,6 +95,7 @@ func (e *env) processReady(id uint64) bool {
 	rd := tn.n.Ready()
 	e.printf("> %d handling Ready\n", id)
 	e.printReady(rd)
+	e.checkReady(id, rd)
 	e.persist(tn, rd)
 	e.enqueue(rd.Messages)
 	e.enqueue(rd.MessagesAfterSync)
@@ -99,6 +103,50 @@ func (e *env) processReady(id uint64) bool {
 		e.t.Fatal(err)
 	}
 	return true
+}
+
+// crashInReady takes node id's Ready, sends its Messages (which need no sync) and crashes
+// before anything is written: the sync never happens.
+func (e *env) crashInReady(id uint64) {
+	tn := e.nodes[id]
+	if tn.n == nil || !tn.n.HasReady() {
+		return
+	}
+	rd := tn.n.Ready()
+	e.printf("> %d handling Ready (crashes before the sync)\n", id)
+	e.printReady(rd)
+	e.enqueue(rd.Messages)
+	e.crash(id)
+}
+
+// checkReady records violations of election safety and of read linearizability.
+func (e *env) checkReady(id uint64, rd Ready) {
+	n := e.nodes[id].n
+	if n.role == RoleLeader {
+		if l, ok := e.leaders[n.term]; ok && l != id {
+			e.violations++
+			e.printf("  VIOLATION: nodes %d and %d are both leaders of term %d\n", l, id, n.term)
+		}
+		e.leaders[n.term] = id
+	}
+	for _, rs := range rd.ReadStates {
+		if want := e.reads[string(rs.RequestCtx)]; rs.Index < want {
+			e.violations++
+			e.printf("  VIOLATION: read %q answered with index %d, but %d was committed before it was requested\n", rs.RequestCtx, rs.Index, want)
+		}
+	}
+}
+
+// readIndex issues a read at node id, remembering the highest commit index at that moment.
+func (e *env) readIndex(id uint64, ctx string) error {
+	var commit uint64
+	for _, tn := range e.nodes {
+		if tn.n != nil {
+			commit = max(commit, tn.n.log.committed)
+		}
+	}
+	e.reads[ctx] = commit
+	return e.node(id).ReadIndex([]byte(ctx))
 }
 
 func (e *env) persist(tn *tnode, rd Ready) {

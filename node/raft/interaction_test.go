@@ -72,7 +72,7 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) error {
 		d.ScanArgs(t, "to", &to)
 		return e.node(from).TransferLeader(to)
 	case "read-index":
-		return e.node(firstID(t, d)).ReadIndex([]byte(d.CmdArgs[1].Key))
+		return e.readIndex(firstID(t, d), d.CmdArgs[1].Key)
 	case "compact":
 		return e.compact(firstID(t, d), uint64Arg(t, d.CmdArgs[1].Key))
 	case "raft-log":
@@ -83,6 +83,8 @@ func (e *env) handle(t *testing.T, d *datadriven.TestData) error {
 		}
 	case "crash":
 		e.crash(firstID(t, d))
+	case "crash-in-ready":
+		e.crashInReady(firstID(t, d))
 	case "restart":
 		return e.restart(firstID(t, d))
 	default:
