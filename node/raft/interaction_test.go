@@ -115,6 +115,10 @@ func (e *env) cmdAddNodes(t *testing.T, d *datadriven.TestData) error {
 			arg.Scan(t, 0, &cfg.MaxSizePerMsg)
 		case "max-inflight":
 			arg.Scan(t, 0, &cfg.MaxInflightMsgs)
+		case "max-inflight-bytes":
+			arg.Scan(t, 0, &cfg.MaxInflightBytes)
+		case "max-uncommitted":
+			arg.Scan(t, 0, &cfg.MaxUncommittedEntriesSize)
 		case "bugs":
 			bugNames = append(bugNames, arg.Vals...)
 		}
