@@ -17,17 +17,19 @@
 //
 // # Driver protocol
 //
-// The driver owns the Storage (the read side raft sees, e.g. MemoryStorage) and runs this
-// loop; Step, Tick and the requests may be called at any time between the steps:
+// The driver owns the Storage (the read side raft sees; MemoryStorage also offers the
+// write side) and runs this loop. Step, Tick and the requests may be called at any time,
+// also between Ready and Advance; their effects go into the next Ready:
 //
 //	for {
-//		// feed inputs: n.Tick() on every tick, n.Step(m) for every message received
+//		// inputs: n.Tick() on every tick, n.Step(m) for every message received,
+//		// n.Propose(data), n.ReadIndex(ctx), ... for local requests
 //		if !n.HasReady() {
 //			continue
 //		}
 //		rd := n.Ready()
-//		send(rd.Messages)                  // 1. may go out at once
-//		if !rd.Snapshot.IsEmpty() {        // 2. persist
+//		send(rd.Messages)                 // 1. may leave at once (a leader's appends)
+//		if !rd.Snapshot.IsEmpty() {       // 2. write
 //			storage.ApplySnapshot(rd.Snapshot)
 //			app.Restore(rd.Snapshot)
 //		}
@@ -36,26 +38,34 @@
 //			storage.SetHardState(rd.HardState)
 //		}
 //		if rd.MustSync {
-//			disk.Sync()                    // 3. make it durable
+//			disk.Sync()                   // 3. make it durable
 //		}
-//		send(rd.MessagesAfterSync)         // 4. only now: votes and append acks
-//		app.Apply(rd.CommittedEntries)     // 5. apply in order, serve rd.ReadStates
-//		n.Advance()                        // 6. the Ready is done
+//		send(rd.MessagesAfterSync)        // 4. only now: votes and append acks
+//		app.Apply(rd.CommittedEntries)    // 5. in order; then serve rd.ReadStates once
+//		                                  //    applied >= ReadState.Index
+//		n.Advance()                       // 6. the Ready is done
 //	}
 //
 // Ready must not be called again before Advance. Advance is also the "persisted up to"
 // input: it tells raft that the Ready's entries are durable, so that a leader may count
-// itself towards the quorum for them.
+// itself towards the quorum for them. To compact the log, the application snapshots its
+// state at an applied index i and calls storage.CreateSnapshot(i, cs, data) with
+// cs from n.ConfStateAt(i), then storage.Compact(i). After a crash the driver builds a
+// new Node with NewNode on the storage's durable contents (passing the same Peers for a
+// bootstrapped cluster that has no snapshot yet, and Applied if the application state
+// survived). Status describes the node for tests and tooling; Message.String and
+// Entry.String print compactly for traces.
 //
 // # Durability rules
 //
 // Term, vote and log entries are persisted and synced before the node sends a vote, a
 // vote request (which carries its own vote) or an append acknowledgement: those messages
-// are in MessagesAfterSync. A leader may send appends (Messages) before its own entries are
-// durable, but it counts itself in a quorum only for entries reported durable by Advance.
-// The commit index in HardState need not be synced (MustSync ignores it): it can be
-// learned again. After a crash the driver restarts the node with NewNode on the storage's
-// durable contents (and the same Peers for a bootstrapped cluster without a snapshot).
+// are in MessagesAfterSync. More generally no message leaves in a term that is not yet
+// durable (a single-voter leader elects itself without sending a vote). A leader may send
+// appends (Messages) before its own entries are durable, but it counts itself in a quorum
+// only for entries reported durable by Advance. The commit index in HardState need not be
+// synced (MustSync ignores it): it is learned again after a crash, and a new leader serves
+// reads and accepts membership changes only after committing an entry of its own term.
 //
 // # Membership changes
 //
@@ -79,4 +89,15 @@
 //
 // Config.Bugs switches on deliberate bugs from the Bugs catalog so that the simulator's
 // power to find them can be measured. The zero value is correct code.
+//
+// # Tests
+//
+// testdata/*.txt are data-driven interaction scripts (go test ./node/raft -run
+// TestInteraction -rewrite refreshes their output); testdata/bugs/*.txt replay the same
+// kind of scenario with a planted bug on and must report a VIOLATION. TestRandomizedSafety
+// runs seeded worlds with message loss, duplication and reordering, partitions, crashes
+// that lose unsynced writes, compaction and membership changes, and checks election
+// safety, log matching, leader completeness, stability of committed entries, read
+// linearizability and convergence after healing; -raft.seeds=N runs more seeds and
+// -raft.seed=N replays one.
 package raft
