@@ -46,7 +46,9 @@
 //		n.Advance()                       // 6. the Ready is done
 //	}
 //
-// Ready must not be called again before Advance. Advance is also the "persisted up to"
+// Write Entries before HardState: a crash may keep any prefix of a Ready's writes, but
+// never a commit index without the entries it covers. Ready must not be called again
+// before Advance. Advance is also the "persisted up to"
 // input: it tells raft that the Ready's entries are durable, so that a leader may count
 // itself towards the quorum for them. To compact the log, the application snapshots its
 // state at an applied index i and calls storage.CreateSnapshot(i, cs, data) with

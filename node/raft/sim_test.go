@@ -346,20 +346,16 @@ func (s *sim) processReady(sn *simNode, faults bool) {
 	}
 }
 
+// tornWrite persists a seeded prefix of the Ready's writes, in the driver's write order:
+// snapshot, entries, hard state.
 func (s *sim) tornWrite(sn *simNode, rd Ready) {
 	if !rd.Snapshot.IsEmpty() && s.rng.IntN(2) == 0 {
 		return
 	}
-	rd.Entries = rd.Entries[:s.rng.IntN(len(rd.Entries)+1)]
-	if s.rng.IntN(2) == 0 {
+	keep := s.rng.IntN(len(rd.Entries) + 2)
+	if keep <= len(rd.Entries) {
+		rd.Entries = rd.Entries[:keep]
 		rd.HardState = HardState{}
-	}
-	if !rd.HardState.IsEmpty() {
-		last, _ := sn.st.LastIndex()
-		if k := len(rd.Entries); k > 0 {
-			last = rd.Entries[k-1].Index
-		}
-		rd.HardState.Commit = min(rd.HardState.Commit, last)
 	}
 	s.persistRaw(sn, rd)
 }
