@@ -49,17 +49,18 @@
 // a Lessor in step with its store (Observe after Apply, Reset after Restore); only the
 // leader's is primary.
 //
-// A newly elected leader calls Promote(now), which extends every lease to now+TTL. This is
-// safe: keep-alives went to the previous leader only, so the new leader does not know when
-// each lease was last renewed. If it kept the deadlines it inherited (set when it applied
-// the grant, or at its own last promotion), it could expire a lease that a client renewed
-// a moment ago, and the client, which was promised TTL seconds, would lose its keys (a
-// lock holder would find its lock gone while it still believes it holds it). Any lease
-// the old leader still had alive was renewed at most TTL ago... and would have expired no
-// sooner than now; extending to now+TTL is therefore never earlier than the deadline the
-// client was promised. The cost is bounded: a lease whose client died may live up to one
-// extra TTL (plus the election time) after a leader change. Expiry can be late, never
-// early. (etcd's lessor Promote makes the same trade.) The minimum TTL (Config.MinLeaseTTL,
+// A newly elected leader calls Promote(now), which extends every lease to now+TTL. It has
+// to pick some deadline: keep-alives are answered by the leader alone, so the new leader
+// does not know when each lease was last renewed. Keeping the deadlines it happens to hold
+// (set when it applied the grant, or at its own last promotion) would be unsafe: it could
+// expire a lease that a client renewed a moment ago, and the client, promised TTL seconds,
+// would lose its keys while it still believes it holds them (a lock holder losing its
+// lock). Extending is safe because every renewal the old leader granted happened before
+// the new leader took over, i.e. before now, so every deadline it promised is at most
+// now+TTL (in real time; clock drift over one TTL aside): the new deadline is never
+// earlier than a promise. The cost is bounded: a lease whose client died may live up to
+// one extra TTL (plus the election time) after a leader change. Expiry can be late, never
+// early; etcd's lessor Promote makes the same trade. The minimum TTL (Config.MinLeaseTTL,
 // like etcd's 1.5 election timeouts) keeps a lease from expiring during an election.
 //
 // # Deduplication

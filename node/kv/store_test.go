@@ -40,10 +40,10 @@ func TestRevisionsAndVersions(t *testing.T) {
 
 func TestReadAtRevision(t *testing.T) {
 	s := New(Config{})
-	mustPut(t, s, "a", "1") // 2
-	mustPut(t, s, "a", "2") // 3
+	mustPut(t, s, "a", "1")          // 2
+	mustPut(t, s, "a", "2")          // 3
 	mustApply(t, s, delCmd("a", "")) // 4
-	mustPut(t, s, "b", "1") // 5
+	mustPut(t, s, "b", "1")          // 5
 	for _, tc := range []struct {
 		rev  int64
 		want []string
@@ -200,10 +200,10 @@ func TestDeleteRange(t *testing.T) {
 
 func TestCompaction(t *testing.T) {
 	s := New(Config{})
-	mustPut(t, s, "a", "1")         // 2
-	mustPut(t, s, "a", "2")         // 3
+	mustPut(t, s, "a", "1")          // 2
+	mustPut(t, s, "a", "2")          // 3
 	mustApply(t, s, delCmd("a", "")) // 4
-	mustPut(t, s, "b", "1")         // 5
+	mustPut(t, s, "b", "1")          // 5
 	assert.ErrorIs(t, s.Apply(Command{Compaction: &CompactionRequest{Revision: 6}}).Err, ErrFutureRev)
 	assert.Equal(t, "mvcc: required revision is a future revision", ErrFutureRev.Error())
 	res := mustApply(t, s, Command{Compaction: &CompactionRequest{Revision: 3}})
