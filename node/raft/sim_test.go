@@ -268,6 +268,9 @@ func (s *sim) repartition() {
 	for range 1 + s.rng.IntN((len(s.nodes)-1)/2) {
 		s.isolated[uint64(1+s.rng.IntN(len(s.nodes)))] = true
 	}
+	if l := s.leader(); l != nil && s.rng.IntN(2) == 0 {
+		s.isolated[l.id] = true // the nemesis likes to cut off leaders
+	}
 }
 
 func (s *sim) compactOne() {

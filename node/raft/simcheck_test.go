@@ -180,7 +180,7 @@ func (s *sim) quietRound(tick bool) {
 func (s *sim) leader() *simNode {
 	var best *simNode
 	for _, sn := range s.nodes {
-		if sn.n.role == RoleLeader && (best == nil || sn.n.term > best.n.term) {
+		if sn.n != nil && sn.n.role == RoleLeader && (best == nil || sn.n.term > best.n.term) {
 			best = sn
 		}
 	}
