@@ -60,7 +60,11 @@ func prepareFrom(c *cli.Context) (*podrt.Runtime, *podrt.Pod, error) {
 	if c.NArg() < 1 {
 		return nil, nil, usagef("pod %s: need an IMAGE", c.Command.Name)
 	}
-	o := podrt.Options{Name: c.String("name"), Image: c.Args().First(), Args: c.Args().Tail()}
+	args := c.Args().Tail()
+	if len(args) > 0 && args[0] == "--" { // the separator survives when flags came first
+		args = args[1:]
+	}
+	o := podrt.Options{Name: c.String("name"), Image: c.Args().First(), Args: args}
 	var err error
 	if o.Net, err = pod.ParseNetMode(c.String("net")); err != nil {
 		return nil, nil, usagef("%v", err)
