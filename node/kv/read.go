@@ -41,7 +41,10 @@ func (s *Store) rangeReq(r *RangeRequest, cur int64) (*RangeResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Filters and sorting need every key; otherwise fetch one extra to learn "more".
+	// Filters and sorting need every key; otherwise fetch one extra to learn "more". As in
+	// etcd, the test looks at the requested order only: a non-key target without an order
+	// is sorted ascending below, but only over the first Limit+1 keys (etcdctl get
+	// --sort-by=MODIFY --limit=N shows this).
 	limit := r.Limit
 	if r.SortOrder != SortNone || r.MinModRevision != 0 || r.MaxModRevision != 0 ||
 		r.MinCreateRevision != 0 || r.MaxCreateRevision != 0 {
@@ -63,7 +66,9 @@ func (s *Store) rangeReq(r *RangeRequest, cur int64) (*RangeResponse, error) {
 			kvs[i].Value = nil
 		}
 	}
-	resp.KVs = kvs
+	if len(kvs) > 0 { // empty lists are nil, so that equal responses compare (and encode) equal
+		resp.KVs = kvs
+	}
 	return resp, nil
 }
 

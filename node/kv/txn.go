@@ -126,7 +126,10 @@ func (s *Store) execTxn(w *writeTxn, r *TxnRequest, path []bool) (*TxnResponse, 
 	ok := path[0]
 	path = path[1:]
 	ops := branch(r, ok)
-	resp := &TxnResponse{Succeeded: ok, Responses: make([]ResponseOp, len(ops))}
+	resp := &TxnResponse{Succeeded: ok}
+	if len(ops) > 0 {
+		resp.Responses = make([]ResponseOp, len(ops))
+	}
 	for i, op := range ops {
 		out := &resp.Responses[i]
 		switch {
