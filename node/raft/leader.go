@@ -151,7 +151,9 @@ func (n *Node) handleAppendResp(m Message, pr *Progress) {
 		return
 	}
 	wasPaused := pr.isPaused()
-	if !pr.maybeUpdate(m.Index) {
+	// An answer to a probe that only confirms Match also proves the logs match there.
+	confirmsProbe := pr.State == StateProbe && m.Index == pr.Match
+	if !pr.maybeUpdate(m.Index) && !confirmsProbe {
 		return
 	}
 	switch pr.State {
