@@ -57,7 +57,7 @@ func (d *decoder) uvarint() uint64 {
 	}
 	v, n := binary.Uvarint(d.b[d.off:])
 	if n <= 0 {
-		d.fail("bad varint")
+		d.badVarint(n)
 		return 0
 	}
 	d.off += n
@@ -70,11 +70,19 @@ func (d *decoder) varint() int64 {
 	}
 	v, n := binary.Varint(d.b[d.off:])
 	if n <= 0 {
-		d.fail("bad varint")
+		d.badVarint(n)
 		return 0
 	}
 	d.off += n
 	return v
+}
+
+func (d *decoder) badVarint(n int) {
+	if n == 0 {
+		d.fail("truncated varint")
+	} else {
+		d.fail("varint overflows 64 bits")
+	}
 }
 
 func (d *decoder) byte() byte {

@@ -12,9 +12,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // HashKV hashes the MVCC contents up to rev (0: the current revision) as etcd's HashKV
 // does: CRC-32 Castagnoli over the bucket name "key", then, in revision order, each stored
 // revision's backend key (8-byte main, '_', 8-byte sub, 't' for a tombstone) and its
-// protobuf-encoded KeyValue. Revisions at or below the compaction revision count only if a
-// compaction at rev would keep them, so the hash does not depend on when compactions ran.
-// It returns the hash and the compaction revision (-1 if none).
+// protobuf-encoded KeyValue. As in etcd, revisions at or below the compaction revision
+// count only if a compaction at rev would keep them, and a tombstone at the compaction
+// revision never counts. It returns the hash and the compaction revision (-1 if none).
 func (s *Store) HashKV(rev int64) (uint32, int64, error) {
 	switch {
 	case rev > 0 && rev < s.compactRev:

@@ -23,6 +23,9 @@ var snapshotMagic = []byte("ORKV")
 
 const snapshotVersion = 1
 
+// maxRevision bounds a restored revision far below overflow; a real store never gets near.
+const maxRevision = 1 << 62
+
 // Snapshot returns the whole replicated state. Two stores that applied the same commands
 // return identical bytes. Watchers are not part of it.
 func (s *Store) Snapshot() []byte {
@@ -85,7 +88,7 @@ func restore(data []byte, cfg Config) (*Store, error) {
 	}
 	s := New(cfg)
 	s.rev, s.compactRev, s.leaseSeq = d.varint(), d.varint(), d.uvarint()
-	if d.err == nil && (s.rev < 1 || s.compactRev < -1 || s.compactRev > s.rev) {
+	if d.err == nil && (s.rev < 1 || s.rev > maxRevision || s.compactRev < -1 || s.compactRev > s.rev) {
 		d.fail("revision %d, compaction %d", s.rev, s.compactRev)
 	}
 	s.restoreEntries(d)
