@@ -403,24 +403,28 @@ func (m *refModel) revoke(ids []LeaseID) {
 // on a store restored from a snapshot.
 func TestEquivalence(t *testing.T) {
 	for seed := uint64(1); seed <= 40; seed++ {
-		g := newGen(seed)
-		s, m := New(Config{}), newRefModel(Config{})
-		for step := range 400 {
-			c := g.command(s.Rev(), s.CompactRevision())
-			got, want := s.Apply(c), m.apply(c)
-			require.Equal(t, want, got, "seed %d step %d: %+v", seed, step, c)
-			for range 3 {
-				r := g.rangeReq(s.Rev())
-				gr, gerr := s.Range(*r)
-				wr, werr := m.rangeReq(r)
-				require.Equal(t, werr, gerr, "seed %d step %d range %+v", seed, step, r)
-				require.Equal(t, wr, gr, "seed %d step %d range %+v", seed, step, r)
-			}
-			if step%97 == 0 {
-				r, err := Restore(s.Snapshot(), Config{})
-				require.NoError(t, err, "seed %d step %d", seed, step)
-				s = r
-			}
+		runEquivalence(t, seed, Config{})
+	}
+}
+
+func runEquivalence(t *testing.T, seed uint64, cfg Config) {
+	g := newGen(seed)
+	s, m := New(cfg), newRefModel(cfg)
+	for step := range 400 {
+		c := g.command(s.Rev(), s.CompactRevision())
+		got, want := s.Apply(c), m.apply(c)
+		require.Equal(t, want, got, "seed %d step %d: %+v", seed, step, c)
+		for range 3 {
+			r := g.rangeReq(s.Rev())
+			gr, gerr := s.Range(*r)
+			wr, werr := m.rangeReq(r)
+			require.Equal(t, werr, gerr, "seed %d step %d range %+v", seed, step, r)
+			require.Equal(t, wr, gr, "seed %d step %d range %+v", seed, step, r)
+		}
+		if step%97 == 0 {
+			r, err := Restore(s.Snapshot(), cfg)
+			require.NoError(t, err, "seed %d step %d", seed, step)
+			s = r
 		}
 	}
 }
