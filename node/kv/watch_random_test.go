@@ -29,7 +29,7 @@ func watchedWant(ref map[int64][]Event, req WatchRequest, rev int64) []Event {
 // only once caught up, and nothing after a cancellation. from is the first revision the
 // watcher asked for; upTo the store's revision when the stream was last drained.
 func checkWatchStream(ref map[int64][]Event, req WatchRequest, from, upTo int64, resps []WatchResponse) error {
-	next := from // first revision not yet delivered
+	next := from                         // first revision not yet delivered
 	deliver := func(until int64) error { // revisions next..until without events for us
 		for ; next <= until; next++ {
 			if want := watchedWant(ref, req, next); len(want) > 0 {

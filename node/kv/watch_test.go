@@ -35,8 +35,8 @@ func eventsOf(resps []WatchResponse, id int64) []string {
 
 func TestWatchReplayAndLive(t *testing.T) {
 	s := New(Config{})
-	mustPut(t, s, "a", "1")                                                    // 2
-	mustPut(t, s, "b", "1")                                                    // 3
+	mustPut(t, s, "a", "1")                                                                    // 2
+	mustPut(t, s, "b", "1")                                                                    // 3
 	mustApply(t, s, txnCmd(TxnRequest{Success: []RequestOp{opPut("a", "2"), opDel("b", "")}})) // 4
 	h := s.Watches()
 	old := watch(t, s, WatchRequest{Key: b("a"), RangeEnd: b("c"), StartRevision: 3})
