@@ -114,3 +114,11 @@ func FuzzDecodeCommand(f *testing.F) {
 		s.Apply(c)
 	})
 }
+
+func TestValidateOperationCount(t *testing.T) {
+	assert.ErrorIs(t, (&Command{}).Validate(Config{}), ErrMalformed)
+	two := Command{Put: &PutRequest{Key: b("a")}, LeaseRevoke: &LeaseRevokeRequest{ID: 1}}
+	assert.ErrorIs(t, two.Validate(Config{}), ErrMalformed)
+	assert.Panics(t, func() { New(Config{}).Apply(two) })
+	assert.NoError(t, (&Command{LeaseRevoke: &LeaseRevokeRequest{ID: 1}}).Validate(Config{}))
+}

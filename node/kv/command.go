@@ -48,7 +48,9 @@ type Result struct {
 }
 
 // Apply executes a committed command. Every replica applying the same commands in the same
-// order reaches byte-identical state (Snapshot) and gets identical Results.
+// order reaches byte-identical state (Snapshot) and gets identical Results. The Result
+// shares memory with the store (and, for dedup, with later duplicates): read it, do not
+// modify it.
 func (s *Store) Apply(cmd Command) Result {
 	if res, ok := s.deduplicate(&cmd); ok {
 		return res
@@ -60,6 +62,9 @@ func (s *Store) Apply(cmd Command) Result {
 }
 
 func (s *Store) apply(cmd *Command) Result {
+	if cmd.opCount() != 1 {
+		panic("kv: Apply of a command without exactly one operation (see Command.Validate)")
+	}
 	if err := cmd.Validate(s.cfg); err != nil {
 		return Result{Err: err}
 	}
@@ -76,10 +81,9 @@ func (s *Store) apply(cmd *Command) Result {
 		return s.applyGrant(cmd.LeaseGrant)
 	case cmd.LeaseRevoke != nil:
 		return s.applyRevoke(cmd.LeaseRevoke)
-	case cmd.LeaseExpire != nil:
+	default:
 		return s.applyExpire(cmd.LeaseExpire)
 	}
-	panic("kv: command without an operation")
 }
 
 func (s *Store) applyPut(p *PutRequest) Result {

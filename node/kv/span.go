@@ -45,21 +45,6 @@ func (s span) beyond(k []byte) bool {
 	return s.end != nil && bytes.Compare(k, s.end) >= 0
 }
 
-// overlaps reports whether two spans share a key.
-func (s span) overlaps(o span) bool {
-	if s.single {
-		return o.contains(s.start)
-	}
-	if o.single {
-		return s.contains(o.start)
-	}
-	// [a, b) and [c, d) overlap iff a < d and c < b (nil bounds are +infinity).
-	return lessEnd(s.start, o.end) && lessEnd(o.start, s.end)
-}
-
-// lessEnd reports k < end, with a nil end meaning +infinity.
-func lessEnd(k, end []byte) bool { return end == nil || bytes.Compare(k, end) < 0 }
-
 // Prefix returns the range end that, with key, names every key starting with key (etcd's
 // clientv3.GetPrefixRangeEnd): key with its last byte below 0xff incremented and the rest
 // dropped, or "\x00" (no end) when every byte is 0xff.

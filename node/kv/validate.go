@@ -1,11 +1,17 @@
 package kv
 
+import "fmt"
+
 // Request validation, as etcd's gRPC layer does it before proposing (api/v3rpc/key.go).
 // The store repeats it when applying so that a command is refused the same way on every
 // replica whoever proposed it; the node may call Validate first to fail fast.
 
-// Validate checks a command as etcd checks a request before proposing it.
+// Validate checks a command as etcd checks a request before proposing it, and that it
+// carries exactly one operation (Apply panics on a command that does not).
 func (c *Command) Validate(cfg Config) error {
+	if c.opCount() != 1 {
+		return fmt.Errorf("%w: a command carries %d operations, want 1", ErrMalformed, c.opCount())
+	}
 	cfg = cfg.withDefaults()
 	switch {
 	case c.Put != nil:
@@ -20,6 +26,17 @@ func (c *Command) Validate(cfg Config) error {
 		}
 	}
 	return nil
+}
+
+func (c *Command) opCount() int {
+	n := 0
+	for _, set := range []bool{c.Put != nil, c.DeleteRange != nil, c.Txn != nil, c.Compaction != nil,
+		c.LeaseGrant != nil, c.LeaseRevoke != nil, c.LeaseExpire != nil} {
+		if set {
+			n++
+		}
+	}
+	return n
 }
 
 func checkRange(r *RangeRequest) error {

@@ -2,6 +2,7 @@ package kv
 
 import (
 	"bytes"
+	"cmp"
 	"slices"
 )
 
@@ -41,7 +42,9 @@ const maxEventsPerResponse = 1000
 type WatchHub struct {
 	s        *Store
 	watchers map[int64]*watcher
+	order    []*watcher // the watchers by ID: Take's order, without sorting each time
 	nextID   int64
+	skipBug  bool // BugWatchSkip is on
 }
 
 type watcher struct {
@@ -55,7 +58,7 @@ type watcher struct {
 }
 
 func newWatchHub(s *Store) *WatchHub {
-	return &WatchHub{s: s, watchers: map[int64]*watcher{}}
+	return &WatchHub{s: s, watchers: map[int64]*watcher{}, skipBug: s.cfg.Bugs.On(BugWatchSkip)}
 }
 
 // Watch creates a watcher and returns its ID: req.WatchID, or the lowest free ID counting
@@ -79,7 +82,7 @@ func (h *WatchHub) Watch(req WatchRequest) (int64, error) {
 	if w.next <= 0 {
 		w.next = h.s.rev + 1
 	}
-	h.watchers[id] = w
+	h.add(w)
 	return id, nil
 }
 
@@ -88,9 +91,24 @@ func (h *WatchHub) Cancel(id int64) error {
 	if h.watchers[id] == nil {
 		return ErrWatcherNotExist
 	}
-	delete(h.watchers, id)
+	h.remove(id)
 	return nil
 }
+
+func (h *WatchHub) add(w *watcher) {
+	h.watchers[w.id] = w
+	i, _ := slices.BinarySearchFunc(h.order, w.id, byID)
+	h.order = slices.Insert(h.order, i, w)
+}
+
+func (h *WatchHub) remove(id int64) {
+	delete(h.watchers, id)
+	if i, ok := slices.BinarySearchFunc(h.order, id, byID); ok {
+		h.order = slices.Delete(h.order, i, i+1)
+	}
+}
+
+func byID(w *watcher, id int64) int { return cmp.Compare(w.id, id) }
 
 // RequestProgress asks for a progress notification for watcher id. It comes out of the
 // next Take, after the events the watcher is owed, so it is only sent once caught up.
@@ -106,8 +124,7 @@ func (h *WatchHub) RequestProgress(id int64) error {
 // ProgressTick owes a progress notification to every ProgressNotify watcher that received
 // no events since the previous tick. The driver calls it periodically (etcd: every 10 min).
 func (h *WatchHub) ProgressTick() {
-	//det:unordered each watcher's flags are updated independently of the others
-	for _, w := range h.watchers {
+	for _, w := range h.order {
 		if w.req.ProgressNotify && !w.active {
 			w.progress = true
 		}
@@ -122,13 +139,10 @@ func (h *WatchHub) Len() int { return len(h.watchers) }
 // current revision, then owed progress notifications, or a compacted response.
 func (h *WatchHub) Take() []WatchResponse {
 	var out []WatchResponse
-	ids := make([]int64, 0, len(h.watchers))
-	for id := range h.watchers {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		out = h.take(h.watchers[id], out)
+	for _, w := range slices.Clone(h.order) { // take may cancel (remove) a watcher
+		if w.next <= h.s.rev || w.progress || w.next < h.s.compactRev {
+			out = h.take(w, out)
+		}
 	}
 	return out
 }
@@ -137,7 +151,7 @@ func (h *WatchHub) take(w *watcher, out []WatchResponse) []WatchResponse {
 	s := h.s
 	hdr := s.header()
 	if w.next < s.compactRev {
-		delete(h.watchers, w.id)
+		h.remove(w.id)
 		return append(out, WatchResponse{WatchID: w.id, Header: hdr, CompactRevision: s.compactRev, Canceled: true})
 	}
 	var evs []Event
@@ -173,7 +187,7 @@ func (h *WatchHub) revisionEvents(w *watcher, rev int64, evs []Event) []Event {
 		}
 		evs = append(evs, ev)
 	}
-	if h.s.cfg.Bugs.On(BugWatchSkip) && rev <= w.replayTo && len(evs)-n > 1 {
+	if h.skipBug && rev <= w.replayTo && len(evs)-n > 1 {
 		evs = slices.Delete(evs, n, n+1)
 	}
 	return evs
