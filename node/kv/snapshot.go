@@ -135,9 +135,11 @@ func (s *Store) restoreEntries(d *decoder) {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	for _, k := range keys {
-		s.index.hs = append(s.index.hs, hs[k])
+	sorted := make([]*keyHistory, len(keys))
+	for i, k := range keys {
+		sorted[i] = hs[k]
 	}
+	s.index.load(sorted)
 }
 
 // validEntry checks e's position: after last in (revision, sub) order, inside the store's
