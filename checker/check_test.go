@@ -413,6 +413,7 @@ func TestWriteHTML(t *testing.T) {
 	events := hist(t,
 		"0 invoke put k1 v5 1000", "0 ok put k1 v5 2000",
 		"1 invoke cas k1 v5|v6 2500", "1 info cas k1 v5|v6 3000",
+		"3 invoke get k1 _ 3500", "3 ok get k1 v6 3600",
 		"2 invoke get k1 _ 4000", "2 ok get k1 v3 5000",
 	)
 	res, err := Check("register", events, Options{Annotations: []Annotation{

@@ -12,8 +12,51 @@ import (
 // the outcome rules: fail ops are dropped (they did not happen); info gets
 // are dropped (reads have no effect, and an unknown read shows nothing); info
 // writes, including invokes that never completed, return after every other
-// event with an output the model accepts whatever the write did.
+// event with an output the model accepts whatever the write did — except
+// those whose value nobody ever observed, which are dropped (see unobserved).
 func convert(spec modelSpec, events []history.Event) ([]porcupine.Operation, error) {
+	ops, err := collect(spec, events)
+	if err != nil {
+		return nil, err
+	}
+	return dropUnobserved(ops), nil
+}
+
+// dropUnobserved removes indefinite puts and cas whose written value no get
+// returned and no cas expected, on that key. Such a write may be assumed never
+// to have happened: if some linearization lets it take effect, no read or
+// successful cas sits between it and the next write (they would have observed
+// its value), so deleting it from that linearization leaves a valid one. The
+// converse holds because "never happened" is an allowed outcome of an info op.
+// Each indefinite write otherwise stays open until the end of the history, and
+// a partitioned cluster produces many of them: without this, porcupine's search
+// blows up on exactly the histories faults make interesting.
+func dropUnobserved(ops []porcupine.Operation) []porcupine.Operation {
+	type kv struct{ key, value string }
+	observed := map[kv]bool{}
+	for _, op := range ops {
+		in, out := op.Input.(kvInput), op.Output.(kvOutput)
+		switch {
+		case in.f == "get" && !out.unknown && out.value.set:
+			observed[kv{in.key, out.value.s}] = true
+		case in.f == "cas" && in.expect.set:
+			observed[kv{in.key, in.expect.s}] = true
+		}
+	}
+	kept := ops[:0]
+	for _, op := range ops {
+		in, out := op.Input.(kvInput), op.Output.(kvOutput)
+		write := in.f == "put" || in.f == "cas"
+		if out.unknown && write && in.value.set && !observed[kv{in.key, in.value.s}] {
+			continue
+		}
+		kept = append(kept, op)
+	}
+	return kept
+}
+
+// collect converts every operation the model should see.
+func collect(spec modelSpec, events []history.Event) ([]porcupine.Operation, error) {
 	pairs, err := history.Pair(events)
 	if err != nil {
 		return nil, fmt.Errorf("checker: %w", err)

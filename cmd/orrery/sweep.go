@@ -38,6 +38,9 @@ func simSweep(c *cli.Context) error {
 		return usagef("%v", err)
 	}
 	printSummary(w, sum)
+	for _, u := range sum.Unknown {
+		fmt.Fprintf(w, "UNKNOWN seed %d: %s\n  replay: %s\n", u.Result.Seed, u.Problem, s.replayCommand(u.Result.Seed))
+	}
 	if len(sum.Failures) == 0 {
 		if len(sum.Unknown) > 0 {
 			return cli.Exit("", exitInconclusive)

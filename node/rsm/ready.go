@@ -1,0 +1,203 @@
+package rsm
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	c "github.com/orrery/orrery/node/component"
+	"github.com/orrery/orrery/node/raft"
+)
+
+// drive hands raft's Readies to the disk and the network. One Ready is in flight at a
+// time: its writes are issued and synced, and only on Synced do its acknowledgements go out
+// and Advance run (raft's durability contract). Proposals arriving meanwhile batch into the
+// next Ready: that is the group commit.
+func (s *Server) drive() []c.Effect {
+	var effs []c.Effect
+	for s.inflight == nil && s.refusing == "" && s.node.HasReady() {
+		rd := s.node.Ready()
+		effs = append(effs, s.sends(rd.Messages)...)
+		if rd.SoftState != nil {
+			s.lead = rd.SoftState.Lead
+		}
+		writes := s.persist(rd)
+		effs = append(effs, writes...)
+		if rd.MustSync {
+			s.syncID++
+			s.inflight, s.inflightSync = &rd, s.syncID
+			return append(effs, c.Sync{ID: s.syncID})
+		}
+		effs = append(effs, s.finish(rd)...)
+	}
+	return effs
+}
+
+// persist writes a Ready's snapshot, entries and hard state to the WAL (in that order, the
+// order replay needs) and into the storage raft reads.
+func (s *Server) persist(rd raft.Ready) []c.Effect {
+	var effs []c.Effect
+	file := segmentName(s.segment)
+	if !rd.Snapshot.IsEmpty() {
+		effs = append(effs, c.Append{File: file, Record: encodeSnapshot(rd.Snapshot)})
+		if err := applySnapshot(s.ms, rd.Snapshot); err != nil {
+			panic(fmt.Sprintf("rsm: install snapshot %d: %v", rd.Snapshot.Metadata.Index, err))
+		}
+		s.restore(rd.Snapshot)
+		effs = append(effs, c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d installed", rd.Snapshot.Metadata.Index)})
+	}
+	if len(rd.Entries) > 0 {
+		effs = append(effs, c.Append{File: file, Record: encodeEntries(rd.Entries)})
+		if err := s.ms.Append(rd.Entries); err != nil {
+			panic(fmt.Sprintf("rsm: append: %v", err))
+		}
+	}
+	if !rd.HardState.IsEmpty() {
+		effs = append(effs, c.Append{File: file, Record: encodeHardState(rd.HardState)})
+		s.ms.SetHardState(rd.HardState)
+	}
+	return effs
+}
+
+// synced completes the Ready in flight (and a WAL rotation) once their sync is done.
+func (s *Server) synced(id uint64) []c.Effect {
+	var effs []c.Effect
+	if s.rotateSync != 0 && id >= s.rotateSync {
+		for _, f := range s.oldSegments {
+			effs = append(effs, c.Remove{File: f})
+		}
+		s.oldSegments, s.rotateSync = nil, 0
+	}
+	if s.inflight != nil && id >= s.inflightSync {
+		rd := *s.inflight
+		s.inflight = nil
+		effs = append(effs, s.finish(rd)...)
+	}
+	return effs
+}
+
+// finish does what must wait for durability: acknowledgements, applying, reads, Advance.
+func (s *Server) finish(rd raft.Ready) []c.Effect {
+	effs := s.sends(rd.MessagesAfterSync)
+	for _, e := range rd.CommittedEntries {
+		effs = append(effs, s.apply(e)...)
+	}
+	for _, rs := range rd.ReadStates {
+		s.readIndexed(rs)
+	}
+	effs = append(effs, s.serveReads()...)
+	if err := s.node.Advance(); err != nil {
+		panic(fmt.Sprintf("rsm: advance: %v", err))
+	}
+	return append(effs, s.maybeSnapshot()...)
+}
+
+func (s *Server) sends(msgs []raft.Message) []c.Effect {
+	effs := make([]c.Effect, 0, len(msgs))
+	for _, m := range msgs {
+		effs = append(effs, c.Send{To: c.NodeID(m.To), Msg: peer{M: m}})
+	}
+	return effs
+}
+
+// apply executes one committed entry and answers the client waiting for it here.
+func (s *Server) apply(e raft.Entry) []c.Effect {
+	if e.Index <= s.applied {
+		return nil // covered by a snapshot installed in the same Ready
+	}
+	s.applied = e.Index
+	if e.Type != raft.EntryNormal || len(e.Data) == 0 {
+		return nil
+	}
+	req, err := decodeProposal(e.Data)
+	if err != nil {
+		panic(fmt.Sprintf("rsm: entry %d: %v", e.Index, err))
+	}
+	result, d := s.sess.lookup(req.Client, req.Seq)
+	if d == dupNew {
+		result = s.app.Apply(req.Payload)
+		s.sess.record(req.Client, req.Seq, result)
+	}
+	effs := []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d c=%d s=%d %q dup=%v", e.Index, req.Client, req.Seq, req.Payload, d != dupNew)}}
+	key := [2]uint64{req.Client, req.Seq}
+	if to, ok := s.waiting[key]; ok && d != dupStale {
+		delete(s.waiting, key)
+		effs = append(effs, c.Send{To: to, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: result}})
+	}
+	return effs
+}
+
+func (s *Server) readIndexed(rs raft.ReadState) {
+	ctx, n := binary.Uvarint(rs.RequestCtx)
+	if n <= 0 {
+		return
+	}
+	if w, ok := s.readsAsked[ctx]; ok {
+		delete(s.readsAsked, ctx)
+		w.index = rs.Index
+		s.readsReady = append(s.readsReady, w)
+	}
+}
+
+// serveReads answers the reads whose read index has been applied.
+func (s *Server) serveReads() []c.Effect {
+	var effs []c.Effect
+	kept := s.readsReady[:0]
+	for _, w := range s.readsReady {
+		if w.index > s.applied {
+			kept = append(kept, w)
+			continue
+		}
+		result := s.app.Read(w.req.Payload)
+		effs = append(effs, c.Send{To: w.from, Msg: Reply{Client: w.req.Client, Seq: w.req.Seq, Result: result}})
+	}
+	s.readsReady = kept
+	return effs
+}
+
+// maybeSnapshot snapshots the applied state every SnapshotEvery entries, compacts the log
+// and rotates the WAL: the new segment starts with the snapshot, the hard state and the
+// entries still in the log; the old segments go once it is synced.
+func (s *Server) maybeSnapshot() []c.Effect {
+	if s.cfg.SnapshotEvery == 0 || s.applied < s.snapIndex+s.cfg.SnapshotEvery {
+		return nil
+	}
+	cs, err := s.node.ConfStateAt(s.applied)
+	if err != nil {
+		panic(fmt.Sprintf("rsm: conf state at %d: %v", s.applied, err))
+	}
+	snap, err := s.ms.CreateSnapshot(s.applied, cs, append(s.sess.encode(), s.app.Snapshot()...))
+	if err != nil {
+		panic(fmt.Sprintf("rsm: snapshot at %d: %v", s.applied, err))
+	}
+	s.snapIndex = s.applied
+	if s.applied > s.cfg.Keep {
+		if err := s.ms.Compact(s.applied - s.cfg.Keep); err != nil && err != raft.ErrCompacted {
+			panic(fmt.Sprintf("rsm: compact: %v", err))
+		}
+	}
+	return s.rotate(snap)
+}
+
+func (s *Server) rotate(snap raft.Snapshot) []c.Effect {
+	for n := s.lowSegment; n <= s.segment; n++ {
+		s.oldSegments = append(s.oldSegments, segmentName(n))
+	}
+	s.segment++
+	s.lowSegment = s.segment
+	file := segmentName(s.segment)
+	hs, _, _ := s.ms.InitialState()
+	effs := []c.Effect{c.Append{File: file, Record: encodeSnapshot(snap)}}
+	first, _ := s.ms.FirstIndex()
+	last, _ := s.ms.LastIndex()
+	if last >= first {
+		ents, err := s.ms.Entries(first, last+1, 1<<62)
+		if err != nil {
+			panic(fmt.Sprintf("rsm: entries for rotation: %v", err))
+		}
+		effs = append(effs, c.Append{File: file, Record: encodeEntries(ents)})
+	}
+	effs = append(effs, c.Append{File: file, Record: encodeHardState(hs)})
+	s.syncID++
+	s.rotateSync = s.syncID
+	return append(effs, c.Sync{ID: s.syncID}, c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d taken", snap.Metadata.Index)})
+}

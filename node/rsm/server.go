@@ -1,0 +1,216 @@
+package rsm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/orrery/orrery/node/bugs"
+	c "github.com/orrery/orrery/node/component"
+	"github.com/orrery/orrery/node/raft"
+)
+
+// Config describes one server.
+type Config struct {
+	ID    c.NodeID
+	Peers []c.NodeID // every voter of the initial cluster, self included
+	// Tick is the local-clock period of raft ticks; ElectionTick and HeartbeatTick count
+	// them. Defaults: 10ms, 10 and 1.
+	Tick                        time.Duration
+	ElectionTick, HeartbeatTick int
+	// SnapshotEvery takes a snapshot after this many applied entries (0 = never); Keep
+	// entries stay in the log behind a snapshot for slow followers.
+	SnapshotEvery, Keep uint64
+	NewApp              func() Application
+	Bugs                bugs.Set // raft's planted bugs
+}
+
+const (
+	timerTick = 1
+)
+
+// Server is one member: raft, its write-ahead log on the component disk, and the
+// application. Build it with NewServer.
+type Server struct {
+	cfg  Config
+	r    *rand.Rand
+	node *raft.Node
+	ms   *raft.MemoryStorage
+	app  Application
+	sess sessions
+	lead uint64
+
+	applied, snapIndex uint64
+	segment            int                    // the WAL segment appends go to
+	lowSegment         int                    // the oldest segment that may still exist
+	oldSegments        []string               // removed once the rotation sync completes
+	rotateSync         uint64                 // the sync that makes the new segment durable
+	syncID             uint64                 // last Sync issued
+	inflight           *raft.Ready            // a Ready waiting for its sync
+	inflightSync       uint64                 // ... and that sync
+	waiting            map[[2]uint64]c.NodeID // write requests to answer when applied
+	readCtx            uint64                 // ReadIndex contexts handed out
+	readsAsked         map[uint64]waitingRead // by context
+	readsReady         []waitingRead          // read index known, waiting for apply
+	refusing           string                 // non-empty: the WAL is corrupt, stay down
+}
+
+type waitingRead struct {
+	index uint64
+	from  c.NodeID
+	req   Request
+}
+
+// NewServer returns a server; its state arrives with Start.
+func NewServer(cfg Config, r *rand.Rand) *Server {
+	if cfg.Tick == 0 {
+		cfg.Tick = 10 * time.Millisecond
+	}
+	return &Server{cfg: cfg, r: r}
+}
+
+// Handle implements component.Component.
+func (s *Server) Handle(_ time.Duration, in c.Input) []c.Effect {
+	if s.refusing != "" {
+		return nil
+	}
+	var effs []c.Effect
+	switch in := in.(type) {
+	case c.Start:
+		effs = s.start(in.Disk)
+	case c.TimerFired:
+		if in.ID == timerTick {
+			s.node.Tick()
+			effs = append(effs, c.SetTimer{ID: timerTick, After: s.cfg.Tick})
+		}
+	case c.Receive:
+		effs = s.receive(in.From, in.Msg)
+	case c.Synced:
+		if in.Err != nil {
+			return []c.Effect{c.Halt{Reason: fmt.Sprintf("wal sync %d: %v", in.ID, in.Err)}}
+		}
+		effs = s.synced(in.ID)
+	}
+	if s.node == nil {
+		return effs
+	}
+	return append(effs, s.drive()...)
+}
+
+// start rebuilds raft's durable state from the WAL segments. A corrupt record means the
+// node lost state it once synced (a vote, acknowledged entries); rejoining as if nothing
+// happened could break the very guarantees raft relies on, so, like etcd, it refuses to run
+// and stays down until an operator replaces it.
+func (s *Server) start(d c.Recovery) []c.Effect {
+	if len(d.Corrupt) > 0 {
+		s.refusing = fmt.Sprintf("corrupt wal record in %s at %d", d.Corrupt[0].File, d.Corrupt[0].Index)
+		return []c.Effect{c.Observe{Kind: "refuse", Value: s.refusing}}
+	}
+	s.ms = raft.NewMemoryStorage()
+	for _, name := range s.segments(d) {
+		n, _ := segmentNumber(name)
+		s.segment = max(s.segment, n)
+		for _, rec := range d.Files[name] {
+			if err := replay(s.ms, rec); err != nil {
+				panic(fmt.Sprintf("rsm: %s: a record that passed its checksum does not replay: %v", name, err))
+			}
+		}
+	}
+	if s.segment == 0 {
+		s.segment = 1
+	}
+	s.lowSegment = 1
+	s.app, s.sess = s.cfg.NewApp(), sessions{}
+	s.waiting, s.readsAsked, s.readsReady = map[[2]uint64]c.NodeID{}, map[uint64]waitingRead{}, nil
+	snap, _ := s.ms.Snapshot()
+	if !snap.IsEmpty() {
+		s.restore(snap)
+	}
+	s.node = s.newNode(snap)
+	return []c.Effect{c.SetTimer{ID: timerTick, After: s.cfg.Tick}}
+}
+
+// segments lists the WAL segment files in replay order.
+func (s *Server) segments(d c.Recovery) []string {
+	var names []string
+	for name := range d.Files {
+		names = append(names, name)
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		x, _ := segmentNumber(a)
+		y, _ := segmentNumber(b)
+		return x - y
+	})
+	return names
+}
+
+func (s *Server) newNode(snap raft.Snapshot) *raft.Node {
+	cfg := raft.Config{
+		ID: uint64(s.cfg.ID), Storage: s.ms, Rand: s.r,
+		ElectionTick: s.cfg.ElectionTick, HeartbeatTick: s.cfg.HeartbeatTick,
+		PreVote: true, CheckQuorum: true, Applied: s.applied,
+		MaxSizePerMsg: 64 << 10, MaxInflightMsgs: 64, Bugs: s.cfg.Bugs,
+	}
+	if snap.IsEmpty() {
+		for _, p := range s.cfg.Peers {
+			cfg.Peers = append(cfg.Peers, uint64(p))
+		}
+	}
+	n, err := raft.NewNode(cfg)
+	if err != nil {
+		panic(fmt.Sprintf("rsm: raft config: %v", err))
+	}
+	return n
+}
+
+// restore loads a snapshot into the application.
+func (s *Server) restore(snap raft.Snapshot) {
+	sess, rest, err := decodeSessions(snap.Data)
+	if err != nil {
+		panic(fmt.Sprintf("rsm: snapshot at %d: sessions: %v", snap.Metadata.Index, err))
+	}
+	if err := s.app.Restore(rest); err != nil {
+		panic(fmt.Sprintf("rsm: snapshot at %d: %v", snap.Metadata.Index, err))
+	}
+	s.sess, s.applied, s.snapIndex = sess, snap.Metadata.Index, snap.Metadata.Index
+}
+
+func (s *Server) receive(from c.NodeID, msg c.Message) []c.Effect {
+	switch m := msg.(type) {
+	case peer:
+		_ = s.node.Step(m.M) // messages from stale terms or unknown peers are dropped by raft
+	case Request:
+		return s.request(from, m)
+	}
+	return nil
+}
+
+// request starts serving a client request, or redirects it when this server is not the
+// leader: clients must talk to the leader so that their reads are linearizable.
+func (s *Server) request(from c.NodeID, req Request) []c.Effect {
+	if s.lead != uint64(s.cfg.ID) {
+		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
+	}
+	if req.Read {
+		s.readCtx++
+		ctx := binary.AppendUvarint(nil, s.readCtx)
+		if err := s.node.ReadIndex(ctx); err != nil {
+			return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq}}}
+		}
+		s.readsAsked[s.readCtx] = waitingRead{from: from, req: req}
+		return nil
+	}
+	switch result, d := s.sess.lookup(req.Client, req.Seq); d {
+	case dupLatest:
+		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: result}}}
+	case dupStale:
+		return nil // an old duplicate: the client has moved on
+	}
+	if err := s.node.Propose(encodeProposal(req)); err != nil {
+		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq}}}
+	}
+	s.waiting[[2]uint64{req.Client, req.Seq}] = from
+	return nil
+}
