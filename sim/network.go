@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -61,14 +62,18 @@ func (n *network) deliveries(from, to NodeID) []int64 {
 var partitionKinds = []string{"halves", "one", "minority", "ring", "bridge", "one-way"}
 
 // partition replaces the current cut with a fresh one of the given shape over a random
-// ordering of the servers, and returns a description for the fault window.
-func (n *network) partition(kind string) string {
+// ordering of the servers, and returns a description for the fault window. A non-zero
+// first is put at the head of the ordering: on the small side of every shape.
+func (n *network) partition(kind string, first NodeID) string {
 	n.heal()
 	ids := make([]NodeID, n.servers)
 	for i := range ids {
 		ids[i] = NodeID(i + 1)
 	}
 	n.r.Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	if i := slices.Index(ids, first); i > 0 {
+		ids[0], ids[i] = ids[i], ids[0]
+	}
 	major := len(ids)/2 + 1
 	switch kind {
 	case "halves":

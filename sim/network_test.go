@@ -24,33 +24,33 @@ func TestPartitionShapes(t *testing.T) {
 	for seed := uint64(0); seed < 20; seed++ {
 		n := newNetwork(newStream(seed, 9), &prof, 5)
 
-		n.partition("halves")
+		n.partition("halves", 0)
 		sizes := map[int]int{}
 		for _, k := range reach(n) {
 			sizes[k]++
 		}
 		assert.Equal(t, map[int]int{2: 2, 3: 3}, sizes, "halves: a side of 2 and a side of 3")
 
-		n.partition("one")
+		n.partition("one", 0)
 		sizes = map[int]int{}
 		for _, k := range reach(n) {
 			sizes[k]++
 		}
 		assert.Equal(t, map[int]int{1: 1, 4: 4}, sizes, "one: a single node cut off")
 
-		n.partition("ring")
+		n.partition("ring", 0)
 		for id, k := range reach(n) {
 			assert.Equal(t, 3, k, "ring: %s sees exactly a majority", id)
 		}
 
-		n.partition("bridge")
+		n.partition("bridge", 0)
 		sizes = map[int]int{}
 		for _, k := range reach(n) {
 			sizes[k]++
 		}
 		assert.Equal(t, map[int]int{3: 4, 5: 1}, sizes, "bridge: one node sees everyone")
 
-		n.partition("one-way")
+		n.partition("one-way", 0)
 		asym := false
 		for a := NodeID(1); a <= 5; a++ {
 			for b := NodeID(1); b <= 5; b++ {
@@ -71,7 +71,7 @@ func TestPartitionShapes(t *testing.T) {
 
 func TestClientsAreNeverPartitioned(t *testing.T) {
 	n := newNetwork(newStream(1, 9), &Profile{}, 3)
-	n.partition("halves")
+	n.partition("halves", 0)
 	for s := NodeID(1); s <= 3; s++ {
 		assert.False(t, n.blocked(s, 4))
 		assert.False(t, n.blocked(4, s))
@@ -85,4 +85,13 @@ func TestLossyLinksOnlyDuringFaults(t *testing.T) {
 	assert.Empty(t, n.deliveries(1, 2))
 	n.faulty = false
 	assert.Len(t, n.deliveries(1, 2), 1)
+}
+
+func TestPartitionPutsTheTargetOnTheSmallSide(t *testing.T) {
+	for seed := uint64(0); seed < 20; seed++ {
+		n := newNetwork(newStream(seed, 9), &Profile{}, 5)
+		n.partition("one", 3)
+		assert.True(t, n.blocked(3, 1) && n.blocked(1, 3), "node 3 is the isolated one")
+		assert.False(t, n.blocked(1, 2))
+	}
 }

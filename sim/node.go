@@ -29,7 +29,7 @@ func (w *World) crash(n *node, why string) {
 		return
 	}
 	w.logf(n.id, "crash (%s)", why)
-	n.up, n.paused, n.held, n.comp = false, false, nil, nil
+	n.up, n.paused, n.held, n.comp, n.leader = false, false, nil, nil, false
 	n.disk.crash(w.dsk)
 	if w.outside != nil {
 		w.outside.Crashed(n.id, time.Duration(w.now))
@@ -117,6 +117,9 @@ func (w *World) execute(n *node, e Effect) {
 	case Complete:
 		w.clients.complete(n.id, e)
 	case Observe:
+		if e.Kind == "role" {
+			n.leader = e.Value == "leader"
+		}
 		w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: e.Kind, Value: e.Value})
 	case Halt:
 		w.crash(n, "halt: "+e.Reason)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	"github.com/orrery/orrery/checker/history"
@@ -49,6 +50,7 @@ type node struct {
 	disk        *disk
 	clock       clock
 	server      bool
+	leader      bool // the component's latest "role" observation said "leader"
 }
 
 // World runs one seeded simulation. It is single-threaded and deterministic: the same
@@ -76,6 +78,8 @@ type World struct {
 	open         map[string]int // active episode key -> index in windows
 	rotNode      NodeID
 	events       int
+	stormMark    int64
+	recent       ring
 	observations []Observation
 	done         bool
 	liveErr      error
@@ -149,11 +153,50 @@ func (w *World) loop() {
 		w.now = e.at
 		w.events++
 		if w.events > w.opts.MaxEvents {
-			w.fail("event budget of %d exhausted at %v", w.opts.MaxEvents, time.Duration(w.now))
+			w.fail("event budget of %d exhausted at %v; last events:\n%s", w.opts.MaxEvents, time.Duration(w.now), w.recent.String())
 			return
+		}
+		if w.events%stormEvents == 0 {
+			if w.now-w.stormMark < int64(stormWindow) {
+				w.fail("event storm: %d events in %v of virtual time (a message loop?); last events:\n%s",
+					stormEvents, time.Duration(w.now-w.stormMark), w.recent.String())
+				return
+			}
+			w.stormMark = w.now
 		}
 		e.run()
 	}
+}
+
+// A run that processes stormEvents events in less than stormWindow of virtual time is
+// stuck in a loop (normal runs need seconds of virtual time for that many); stopping it
+// early saves minutes of wall time and names the loop.
+const (
+	stormEvents = 100_000
+	stormWindow = 50 * time.Millisecond
+)
+
+// ring keeps the last lines logged, to explain a run that had to be stopped.
+type ring struct {
+	lines [8]string
+	next  int
+}
+
+func (r *ring) add(line string) {
+	r.lines[r.next%len(r.lines)] = line
+	r.next++
+}
+
+func (r *ring) String() string {
+	var b strings.Builder
+	for i := range len(r.lines) {
+		if l := r.lines[(r.next+i)%len(r.lines)]; l != "" {
+			b.WriteString("    ")
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 func (w *World) fail(format string, args ...any) {
@@ -206,6 +249,9 @@ func (w *World) emit(node NodeID) {
 	binary.LittleEndian.PutUint32(hdr[16:], uint32(len(w.line)))
 	w.trace.Write(hdr[:])
 	w.trace.Write(w.line)
+	if w.events%stormEvents > stormEvents-len(w.recent.lines)*4 || w.events >= w.opts.MaxEvents-len(w.recent.lines)*4 {
+		w.recent.add(nodeLabel(node) + " " + string(w.line)) // only near a checkpoint: copying every line would cost
+	}
 	if w.opts.Trace != nil {
 		w.opts.Trace(fmt.Sprintf("%14.6fms %-4s %s", float64(w.now)/1e6, nodeLabel(node), w.line))
 	}

@@ -125,7 +125,9 @@ func verdict(c *cli.Context, s setup, out harness.Outcome) error {
 		return cli.Exit(fmt.Sprintf("orrery: evidence: %v", err), exitViolation)
 	}
 	fmt.Fprintf(w, "evidence: %s (history.jsonl, visualization.html, trace.txt)\n", dir)
-	fmt.Fprintf(w, "check:    %s check %s --model %s\n", selfCommand(), filepath.Join(dir, "history.jsonl"), s.sys.Model)
+	if s.sys.Model != "" {
+		fmt.Fprintf(w, "check:    %s check %s --model %s\n", selfCommand(), filepath.Join(dir, "history.jsonl"), s.sys.Model)
+	}
 	fmt.Fprintf(w, "replay:   %s\n", replay)
 	return cli.Exit("", exitViolation)
 }

@@ -140,6 +140,10 @@ type Halt struct {
 // Observe reports a fact for checkers (an entry applied at an index, a lock granted) without
 // affecting the run. The simulator records observations in its result; a real host may log
 // them. Kind names the fact, Value describes it deterministically.
+//
+// One kind is also a hint to the simulator's nemesis: Kind "role" with Value "leader" (or
+// anything else, when the node stops leading) marks the node as a preferred target for
+// crashes, pauses, clock jumps and the small side of partitions.
 type Observe struct {
 	Kind  string
 	Value string

@@ -18,7 +18,7 @@ func (s *Server) drive() []c.Effect {
 		rd := s.node.Ready()
 		effs = append(effs, s.sends(rd.Messages)...)
 		if rd.SoftState != nil {
-			s.lead = rd.SoftState.Lead
+			effs = append(effs, s.roleChange(*rd.SoftState)...)
 		}
 		writes := s.persist(rd)
 		effs = append(effs, writes...)
@@ -200,4 +200,19 @@ func (s *Server) rotate(snap raft.Snapshot) []c.Effect {
 	s.syncID++
 	s.rotateSync = s.syncID
 	return append(effs, c.Sync{ID: s.syncID}, c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d taken", snap.Metadata.Index)})
+}
+
+// roleChange tracks the leader and tells observers (and the simulator's nemesis, which
+// likes to hit leaders) when this node starts or stops leading.
+func (s *Server) roleChange(ss raft.SoftState) []c.Effect {
+	was := s.lead == uint64(s.cfg.ID)
+	s.lead = ss.Lead
+	if is := ss.Role == raft.RoleLeader; is != was {
+		role := "follower"
+		if is {
+			role = "leader"
+		}
+		return []c.Effect{c.Observe{Kind: "role", Value: role}}
+	}
+	return nil
 }
