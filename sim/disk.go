@@ -80,25 +80,29 @@ func (d *disk) apply(op diskOp, keep int) {
 // crash loses the page cache: a random prefix of the pending writes survives, and the last
 // surviving append may be torn (only part of its bytes reach the platter).
 func (d *disk) crash(r *rand.Rand) {
-	d.lose(len(d.pending), r)
+	d.lose(len(d.pending), r, true)
 	d.issued = 0
 }
 
-// failSync handles a failed fsync covering writes up to mark: a random prefix of them made it
-// to disk (the last possibly torn), the rest are dropped from the cache and never will.
+// failSync handles a failed fsync: a random prefix of the pending writes made it to disk
+// (whole: tearing is what power loss does, not a write-back error), and the page cache lost the rest, including writes issued after
+// the sync. Writes reach the disk in issue order, so a failure never leaves a hole with
+// later data after it: a checksummed log could not tell such a hole (or a torn record
+// followed by good ones) from bit-rot of data it had synced, and a fault that a correct
+// component cannot diagnose would only measure luck.
 func (d *disk) failSync(mark int, r *rand.Rand) {
 	if n := mark - (d.issued - len(d.pending)); n > 0 {
-		d.lose(n, r)
+		d.lose(len(d.pending), r, false)
 	}
 }
 
 // lose settles the first n pending writes: a seeded prefix reaches the disk, the last of it
-// possibly torn, and the rest vanish.
-func (d *disk) lose(n int, r *rand.Rand) {
+// possibly torn when tear is set, and the rest vanish.
+func (d *disk) lose(n int, r *rand.Rand, tear bool) {
 	keep := r.IntN(n + 1)
 	for i, op := range d.pending[:keep] {
 		size := len(op.data)
-		if i == keep-1 && !op.remove && r.IntN(3) == 0 {
+		if tear && i == keep-1 && !op.remove && r.IntN(3) == 0 {
 			size = r.IntN(len(op.data))
 		}
 		d.apply(op, size)

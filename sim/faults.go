@@ -93,10 +93,14 @@ type Profile struct {
 	DelayMax      time.Duration
 	NemesisEvery  time.Duration // mean time between nemesis episodes
 	EpisodeMax    time.Duration // longest partition / crash / pause
-	ClockDriftMax float64       // largest |drift| as a fraction (0.05 = 5%)
-	ClockJumpMax  time.Duration
-	BitrotRate    float64 // probability a crash of the rotting node also flips a bit
-	SyncFailRate  float64 // probability a sync fails
+	// LeaderKill is the probability that a server which just announced it leads is
+	// crashed or cut off within LeaderKillWithin (see World.reactToLeader).
+	LeaderKill       float64
+	LeaderKillWithin time.Duration
+	ClockDriftMax    float64 // largest |drift| as a fraction (0.05 = 5%)
+	ClockJumpMax     time.Duration
+	BitrotRate       float64 // probability a crash of the rotting node also flips a bit
+	SyncFailRate     float64 // probability a sync fails
 }
 
 // drawProfile picks the seed's fault mix. In swarm mode each enabled fault is kept with
@@ -119,6 +123,8 @@ func drawProfile(r *rand.Rand, fs FaultSet) Profile {
 	p.DelayMax = time.Duration(between(r, int64(100*time.Millisecond), int64(2*time.Second)))
 	p.NemesisEvery = time.Duration(between(r, int64(50*time.Millisecond), int64(time.Second)))
 	p.EpisodeMax = time.Duration(between(r, int64(100*time.Millisecond), int64(3*time.Second)))
+	p.LeaderKill = pick(r, p.On[FaultCrash] || p.On[FaultPartition], 0, 0.5)
+	p.LeaderKillWithin = time.Duration(between(r, int64(time.Millisecond), int64(50*time.Millisecond)))
 	p.ClockDriftMax = pick(r, p.On[FaultClock], 0.001, 0.1)
 	p.ClockJumpMax = time.Duration(between(r, int64(time.Millisecond), int64(5*time.Second)))
 	p.BitrotRate = pick(r, p.On[FaultBitrot], 0.2, 1)

@@ -48,7 +48,7 @@ func (w *World) episode() {
 		}
 		w.nodeEpisode(FaultCrash, length, func(n *node) bool { return n.up }, func(n *node) { w.crash(n, "nemesis") }, w.restart)
 	case FaultPause:
-		w.nodeEpisode(FaultPause, length, func(n *node) bool { return n.up && !n.paused }, w.pause, w.resume)
+		w.nodeEpisode(FaultPause, length, func(n *node) bool { return n.up && !n.paused }, w.pauseMaybeIsolated, w.resumeAndRejoin)
 	case FaultClock:
 		n := w.target(w.servers(func(*node) bool { return true }))
 		jump := between(w.nem, int64(time.Millisecond), int64(w.prof.ClockJumpMax))
@@ -62,8 +62,10 @@ func (w *World) partitionEpisode(length int64) {
 	kind := partitionKinds[w.nem.IntN(len(partitionKinds))]
 	var first NodeID
 	if t := w.target(w.servers(func(*node) bool { return true })); t.leader {
-		first = t.id
+		// Against a leader, prefer the shapes that cut it off from a majority.
+		first, kind = t.id, []string{"one", "minority", "halves"}[w.nem.IntN(3)]
 	}
+	w.isolated = 0
 	desc := w.net.partition(kind, first)
 	w.logf(0, "partition %s", desc)
 	w.closeWindow("partition") // a new partition replaces the old one
@@ -90,6 +92,89 @@ func (w *World) nodeEpisode(kind Fault, length int64, eligible func(*node) bool,
 	w.at(length, n.id, "undo", func() {
 		undo(n)
 		w.closeWindow(key)
+	})
+}
+
+// pauseMaybeIsolated pauses a node; when partitions are on, half the time it also cuts the
+// node off from the other servers for the length of the pause (clients still reach it).
+// A paused leader that wakes up before it hears of the new leader is the classic source of
+// stale reads: the cut keeps the new leader's messages out of its queue.
+func (w *World) pauseMaybeIsolated(n *node) {
+	w.pause(n)
+	if w.prof.On[FaultPartition] && w.nem.IntN(2) == 0 {
+		desc := w.net.partition("one", n.id)
+		w.logf(0, "partition %s", desc)
+		w.closeWindow("partition")
+		w.openWindow("partition", FaultPartition, desc)
+		w.isolated = n.id
+	}
+}
+
+// resumeAndRejoin resumes a node and heals the cut that pauseMaybeIsolated made, if it is
+// still the current one, at the same instant.
+func (w *World) resumeAndRejoin(n *node) {
+	w.resume(n)
+	if w.isolated == n.id {
+		w.isolated = 0
+		if _, ok := w.open["partition"]; ok {
+			w.net.heal()
+			w.logf(0, "heal")
+			w.closeWindow("partition")
+		}
+	}
+}
+
+// reactToLeader reacts to a node announcing that it leads: with the profile's probability
+// it crashes the node (restarting it soon after) or cuts it off from the other servers,
+// after a delay drawn from [0, LeaderKillWithin). A cut made before the new leader's first
+// appends arrive leaves its entries on it alone: the raw material of the raft paper's
+// figure 8. Elections, a term's first entries and half-replicated tails are where consensus
+// bugs live, and uniform random faults almost never land there.
+func (w *World) reactToLeader(n *node) {
+	if !w.faulting || !n.leader || !chance(w.nem, w.prof.LeaderKill) {
+		return
+	}
+	var moves []func(*node)
+	if w.prof.On[FaultCrash] {
+		moves = append(moves, w.killLeader)
+	}
+	if w.prof.On[FaultPartition] {
+		moves = append(moves, w.isolateLeader)
+	}
+	if len(moves) == 0 {
+		return
+	}
+	move := moves[w.nem.IntN(len(moves))]
+	inc := n.incarnation
+	w.at(between(w.nem, 0, int64(w.prof.LeaderKillWithin)), n.id, "leader-fault", func() {
+		if w.faulting && n.up && n.incarnation == inc {
+			move(n)
+		}
+	})
+}
+
+func (w *World) killLeader(n *node) {
+	w.crash(n, "nemesis: new leader")
+	key := fmt.Sprintf("%s-%s", FaultCrash, n.id)
+	w.openWindow(key, FaultCrash, n.id.String()+" (new leader)")
+	w.at(between(w.nem, int64(time.Millisecond), int64(100*time.Millisecond)), n.id, "undo", func() {
+		w.restart(n)
+		w.closeWindow(key)
+	})
+}
+
+func (w *World) isolateLeader(n *node) {
+	desc := w.net.partition("one", n.id)
+	w.logf(0, "partition %s (new leader)", desc)
+	w.closeWindow("partition")
+	key := w.openWindow("partition", FaultPartition, desc+" (new leader)")
+	w.isolated = 0
+	w.at(between(w.nem, int64(20*time.Millisecond), int64(500*time.Millisecond)), 0, "heal", func() {
+		if i, ok := w.open["partition"]; ok && i == key {
+			w.net.heal()
+			w.logf(0, "heal")
+			w.closeWindow("partition")
+		}
 	})
 }
 

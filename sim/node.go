@@ -119,6 +119,7 @@ func (w *World) execute(n *node, e Effect) {
 	case Observe:
 		if e.Kind == "role" {
 			n.leader = e.Value == "leader"
+			w.reactToLeader(n)
 		}
 		w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: e.Kind, Value: e.Value})
 	case Halt:

@@ -82,8 +82,8 @@ type Options struct {
 	// Liveness bounds how long, after the faults stop, the final operations may take;
 	// 0 means 10s.
 	Liveness time.Duration
-	// MaxEvents stops a run that never ends (a message storm); 0 means 1,000,000, some
-	// fifty times what a normal run of 200 operations takes.
+	// MaxEvents stops a run that never ends (a message storm); 0 means 500,000, some
+	// twenty times what the longest normal run of 200 operations takes.
 	MaxEvents int
 	// Trace, when set, receives one line per processed event (and per effect).
 	Trace func(line string)
@@ -100,7 +100,7 @@ func (o Options) withDefaults() Options {
 		o.Liveness = 10 * time.Second
 	}
 	if o.MaxEvents == 0 {
-		o.MaxEvents = 1_000_000
+		o.MaxEvents = 500_000
 	}
 	return o
 }

@@ -77,6 +77,7 @@ type World struct {
 	windows      []FaultWindow
 	open         map[string]int // active episode key -> index in windows
 	rotNode      NodeID
+	isolated     NodeID // the node a pause episode also cut off, while that cut stands
 	events       int
 	stormMark    int64
 	recent       ring
@@ -173,7 +174,7 @@ func (w *World) loop() {
 // early saves minutes of wall time and names the loop.
 const (
 	stormEvents = 100_000
-	stormWindow = 50 * time.Millisecond
+	stormWindow = 250 * time.Millisecond
 )
 
 // ring keeps the last lines logged, to explain a run that had to be stopped.

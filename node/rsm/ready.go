@@ -106,7 +106,9 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 	}
 	s.applied = e.Index
 	if e.Type != raft.EntryNormal || len(e.Data) == 0 {
-		return nil
+		// Leaders' empty entries and membership changes are observed too: a committed
+		// entry that is later replaced by one of them must not go unnoticed.
+		return []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d t=%d type=%d %q", e.Index, e.Term, e.Type, e.Data)}}
 	}
 	req, err := decodeProposal(e.Data)
 	if err != nil {
@@ -117,7 +119,7 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 		result = s.app.Apply(req.Payload)
 		s.sess.record(req.Client, req.Seq, result)
 	}
-	effs := []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d c=%d s=%d %q dup=%v", e.Index, req.Client, req.Seq, req.Payload, d != dupNew)}}
+	effs := []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d t=%d c=%d s=%d %q dup=%v", e.Index, e.Term, req.Client, req.Seq, req.Payload, d != dupNew)}}
 	key := [2]uint64{req.Client, req.Seq}
 	if to, ok := s.waiting[key]; ok && d != dupStale {
 		delete(s.waiting, key)

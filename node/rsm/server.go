@@ -23,8 +23,11 @@ type Config struct {
 	// SnapshotEvery takes a snapshot after this many applied entries (0 = never); Keep
 	// entries stay in the log behind a snapshot for slow followers.
 	SnapshotEvery, Keep uint64
-	NewApp              func() Application
-	Bugs                bugs.Set // raft's planted bugs
+	// MaxSizePerMsg and MaxInflightMsgs tune raft's flow control; defaults 64 KiB and 64.
+	MaxSizePerMsg   uint64
+	MaxInflightMsgs int
+	NewApp          func() Application
+	Bugs            bugs.Set // raft's planted bugs
 }
 
 const (
@@ -67,6 +70,12 @@ type waitingRead struct {
 func NewServer(cfg Config, r *rand.Rand) *Server {
 	if cfg.Tick == 0 {
 		cfg.Tick = 10 * time.Millisecond
+	}
+	if cfg.MaxSizePerMsg == 0 {
+		cfg.MaxSizePerMsg = 64 << 10
+	}
+	if cfg.MaxInflightMsgs == 0 {
+		cfg.MaxInflightMsgs = 64
 	}
 	return &Server{cfg: cfg, r: r}
 }
@@ -151,7 +160,7 @@ func (s *Server) newNode(snap raft.Snapshot) *raft.Node {
 		ID: uint64(s.cfg.ID), Storage: s.ms, Rand: s.r,
 		ElectionTick: s.cfg.ElectionTick, HeartbeatTick: s.cfg.HeartbeatTick,
 		PreVote: true, CheckQuorum: true, Applied: s.applied,
-		MaxSizePerMsg: 64 << 10, MaxInflightMsgs: 64, Bugs: s.cfg.Bugs,
+		MaxSizePerMsg: s.cfg.MaxSizePerMsg, MaxInflightMsgs: s.cfg.MaxInflightMsgs, Bugs: s.cfg.Bugs,
 	}
 	if snap.IsEmpty() {
 		for _, p := range s.cfg.Peers {

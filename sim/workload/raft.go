@@ -15,7 +15,7 @@ import (
 
 // raftSystem wires n raft servers running app and clients speaking codec.
 func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rsm.Codec) (sim.System, error) {
-	n := orDefault(cfg.Nodes, 5)
+	n := orDefault(cfg.Nodes, 3)
 	if n < 1 {
 		return sim.System{}, fmt.Errorf("workload %s: needs at least one node", name)
 	}
@@ -32,6 +32,11 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 			return rsm.NewServer(rsm.Config{
 				ID: id, Peers: servers, Tick: 10 * time.Millisecond, ElectionTick: 10, HeartbeatTick: 1,
 				SnapshotEvery: 40, Keep: 10, NewApp: newApp, Bugs: b,
+				// Swarm the flow control per process: one entry per append (so a follower
+				// can hold an old-term entry without the new leader's entry after it, the
+				// raft paper's figure 8), small windows, or etcd-like batches.
+				MaxSizePerMsg:   []uint64{1, 256, 64 << 10}[r.IntN(3)],
+				MaxInflightMsgs: []int{1, 4, 64}[r.IntN(3)],
 			}, r)
 		},
 		Client: func(id component.NodeID, _ *rand.Rand) component.Component {

@@ -23,8 +23,8 @@ func checkRaftLog(res sim.Result) error {
 	}
 	payloads := map[string]bool{}
 	//det:unordered building a set
-	for _, p := range applied {
-		payloads[p] = true
+	for _, entry := range applied {
+		payloads[entryPayload(entry)] = true
 	}
 	ops, err := history.Pair(res.History)
 	if err != nil {
@@ -44,7 +44,8 @@ func checkRaftLog(res sim.Result) error {
 	return checkPositions(acked)
 }
 
-// appliedEntries maps log index to the payload applied there, failing on disagreement.
+// appliedEntries maps log index to the entry applied there (term and contents), failing on
+// disagreement: two nodes applying different entries at one index is the end of raft.
 func appliedEntries(obs []sim.Observation) (map[uint64]string, error) {
 	applied := map[uint64]string{}
 	where := map[uint64]sim.Observation{}
@@ -57,18 +58,17 @@ func appliedEntries(obs []sim.Observation) (map[uint64]string, error) {
 		if !ok || err != nil {
 			return nil, fmt.Errorf("malformed apply observation %q", o.Value)
 		}
-		payload := entryPayload(rest)
-		if prev, seen := applied[i]; seen && prev != payload {
+		if prev, seen := applied[i]; seen && prev != rest {
 			p := where[i]
-			return nil, fmt.Errorf("index %d applied as %s by %s (incarnation %d, at %v) but as %s by %s (incarnation %d, at %v)",
-				i, prev, p.Node, p.Incarnation, p.At, payload, o.Node, o.Incarnation, o.At)
+			return nil, fmt.Errorf("index %d applied as [%s] by %s (incarnation %d, at %v) but as [%s] by %s (incarnation %d, at %v)",
+				i, prev, p.Node, p.Incarnation, p.At, rest, o.Node, o.Incarnation, o.At)
 		}
-		applied[i], where[i] = payload, o
+		applied[i], where[i] = rest, o
 	}
 	return applied, nil
 }
 
-// entryPayload extracts the quoted payload from `c=.. s=.. "payload" dup=..`.
+// entryPayload extracts the quoted payload from `t=.. c=.. s=.. "payload" dup=..`.
 func entryPayload(s string) string {
 	start := strings.IndexByte(s, '"')
 	end := strings.LastIndex(s, " dup=")
