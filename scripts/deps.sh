@@ -6,7 +6,7 @@ set -euo pipefail
 # iproute2: network namespaces and links for the real-host tests.
 # nftables: partitions and packet loss for the Jepsen harness.
 # busybox-static: a tiny static userland for test container images.
-# util-linux: unshare, for the pod runtime's baseline benchmark.
+# util-linux: nsenter (pod enter) and unshare.
 packages=(iproute2 nftables busybox-static util-linux ca-certificates git make)
 
 missing=()
