@@ -138,7 +138,11 @@ func replay(ms *raft.MemoryStorage, rec []byte) error {
 			ms.SetHardState(hs)
 		}
 	case recEntries:
-		ents := make([]raft.Entry, r.uvarint())
+		n := r.uvarint()
+		if n > uint64(len(r.b)) { // every entry takes at least one byte: a lying count
+			return fmt.Errorf("%w: %d entries in %d bytes", errBadRecord, n, len(r.b))
+		}
+		ents := make([]raft.Entry, n)
 		for i := range ents {
 			ents[i] = raft.Entry{Term: r.uvarint(), Index: r.uvarint(), Type: raft.EntryType(r.byte()), Data: r.bytes()}
 		}
