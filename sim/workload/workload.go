@@ -27,7 +27,7 @@ type Workload struct {
 
 // All returns the built-in workloads, sorted by name.
 func All() []Workload {
-	return []Workload{raftlogWorkload(), raftregWorkload(), registerWorkload()}
+	return []Workload{kvWorkload(), raftlogWorkload(), raftregWorkload(), registerWorkload()}
 }
 
 // Names lists the built-in workload names, sorted.
