@@ -78,11 +78,9 @@ func inPod(pid int, args ...string) error {
 	return nil
 }
 
-// setupNet brings up loopback and, for the default network, the pod's veth.
+// setupNet gives a pod on the default network its veth. (Stage1 brings up loopback
+// itself; see loopbackUp.)
 func (rt *Runtime) setupNet(p *Pod) error {
-	if err := inPod(p.PID, "link", "set", "lo", "up"); err != nil {
-		return err
-	}
 	if p.Net != pod.NetDefault {
 		return nil
 	}

@@ -138,7 +138,8 @@ func (rt *Runtime) stage1Spec(p *Pod) (string, error) {
 		env = append(env, e.Name+"="+e.Value)
 	}
 	spec := stage1Spec{Hostname: p.Name, Lower: rootfs, Upper: filepath.Join(p.dir, "upper"), Work: filepath.Join(p.dir, "work"),
-		Root: filepath.Join(p.dir, "rootfs"), Exec: p.App.Exec, Env: env, Dir: dir, UID: uid, GID: gid}
+		Root: filepath.Join(p.dir, "rootfs"), Exec: p.App.Exec, Env: env, Dir: dir, UID: uid, GID: gid,
+		Loopback: p.Net != pod.NetHost}
 	data, err := json.Marshal(spec)
 	if err != nil {
 		return "", err

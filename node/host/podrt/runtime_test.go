@@ -138,3 +138,16 @@ func TestDefaultNetwork(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 0, sp.Status.Code)
 }
+
+func TestLoopbackIsUp(t *testing.T) {
+	e := newEnv(t, "10.213.12.0/24")
+	for _, net := range []pod.NetMode{pod.NetNone, pod.NetDefault} {
+		name := "lo-" + string(net)
+		_, err := e.rt.Prepare(Options{Name: name, Image: e.image, Args: []string{"loopback"}, Net: net})
+		require.NoError(t, err)
+		var out bytes.Buffer
+		p, err := e.rt.Run(name, &out)
+		require.NoError(t, err)
+		assert.Equal(t, 0, p.Status.Code, "net=%s: %s", net, out.String())
+	}
+}

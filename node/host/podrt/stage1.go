@@ -23,6 +23,8 @@ type stage1Spec struct {
 	Dir      string   `json:"dir"`
 	UID      int      `json:"uid"`
 	GID      int      `json:"gid"`
+	// Loopback: bring up lo in the pod's own network namespace (every network but host).
+	Loopback bool `json:"loopback,omitempty"`
 }
 
 // IsStage1 reports whether this process was started as a pod's stage1.
@@ -53,6 +55,11 @@ func stage1() error {
 		return fmt.Errorf("supervisor gave no go-ahead")
 	}
 	sync.Close()
+	if s.Loopback {
+		if err := loopbackUp(); err != nil {
+			return err
+		}
+	}
 	if err := buildRoot(&s); err != nil {
 		return err
 	}

@@ -28,6 +28,8 @@ func main() {
 		dial()
 	case "sleep":
 		time.Sleep(time.Hour)
+	case "loopback":
+		loopback()
 	}
 }
 
@@ -88,4 +90,20 @@ func dial() {
 	buf := make([]byte, 3)
 	n, _ := c.Read(buf)
 	fmt.Printf("got %q\n", buf[:n])
+}
+
+// loopback listens on 127.0.0.1 and dials itself: it exits 0 only when lo is up.
+func loopback() {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Println("listen:", err)
+		os.Exit(3)
+	}
+	c, err := net.DialTimeout("tcp", l.Addr().String(), 2*time.Second)
+	if err != nil {
+		fmt.Println("dial:", err)
+		os.Exit(4)
+	}
+	c.Close()
+	fmt.Println("loopback ok")
 }
