@@ -27,7 +27,8 @@ func podCommand() *cli.Command {
 		Usage: "run and manage pods (rkt-like)",
 		Flags: []cli.Flag{dataDirFlag,
 			&cli.StringFlag{Name: "bridge", Value: "orrery0", Usage: "host bridge of the default network"},
-			&cli.StringFlag{Name: "subnet", Value: podrt.DefaultSubnet.String(), Usage: "this host's pod subnet"}},
+			&cli.StringFlag{Name: "subnet", Value: podrt.DefaultSubnet.String(), Usage: "this host's pod subnet"},
+			&cli.StringFlag{Name: "cgroup-parent", Value: "orrery", Usage: "cgroup every pod's group is created under"}},
 		Subcommands: []*cli.Command{
 			{Name: "run", Usage: "prepare and run a pod in the foreground", ArgsUsage: "IMAGE [-- ARGS...]", Flags: runFlags, Action: podRun},
 			{Name: "prepare", Usage: "prepare a pod and print its name", ArgsUsage: "IMAGE [-- ARGS...]", Flags: runFlags, Action: podPrepare},
@@ -53,7 +54,7 @@ func newRuntime(c *cli.Context) (*podrt.Runtime, error) {
 		subnet = podrt.DefaultSubnet
 	}
 	return podrt.New(podrt.Config{DataDir: c.String("data-dir"), Stage1: []string{"/proc/self/exe", "pod", "stage1"},
-		Bridge: c.String("bridge"), Subnet: subnet})
+		Bridge: c.String("bridge"), Subnet: subnet, CgroupParent: c.String("cgroup-parent")})
 }
 
 func prepareFrom(c *cli.Context) (*podrt.Runtime, *podrt.Pod, error) {
