@@ -29,4 +29,5 @@ type (
 	Complete      = component.Complete
 	Halt          = component.Halt
 	Observe       = component.Observe
+	CrashPoint    = component.CrashPoint
 )

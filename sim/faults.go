@@ -97,10 +97,12 @@ type Profile struct {
 	// crashed or cut off within LeaderKillWithin (see World.reactToLeader).
 	LeaderKill       float64
 	LeaderKillWithin time.Duration
-	ClockDriftMax    float64 // largest |drift| as a fraction (0.05 = 5%)
-	ClockJumpMax     time.Duration
-	BitrotRate       float64 // probability a crash of the rotting node also flips a bit
-	SyncFailRate     float64 // probability a sync fails
+	// CrashPointRate is the probability that a component's CrashPoint crashes it.
+	CrashPointRate float64
+	ClockDriftMax  float64 // largest |drift| as a fraction (0.05 = 5%)
+	ClockJumpMax   time.Duration
+	BitrotRate     float64 // probability a crash of the rotting node also flips a bit
+	SyncFailRate   float64 // probability a sync fails
 }
 
 // drawProfile picks the seed's fault mix. In swarm mode each enabled fault is kept with
@@ -126,6 +128,7 @@ func drawProfile(r *rand.Rand, fs FaultSet) Profile {
 	p.LeaderKill = pick(r, p.On[FaultCrash] || p.On[FaultPartition], 0, 0.5)
 	p.LeaderKillWithin = time.Duration(between(r, int64(time.Millisecond), int64(50*time.Millisecond)))
 	p.ClockDriftMax = pick(r, p.On[FaultClock], 0.001, 0.1)
+	p.CrashPointRate = pick(r, p.On[FaultCrash], 0.001, 0.03)
 	p.ClockJumpMax = time.Duration(between(r, int64(time.Millisecond), int64(5*time.Second)))
 	p.BitrotRate = pick(r, p.On[FaultBitrot], 0.2, 1)
 	p.SyncFailRate = pick(r, p.On[FaultSyncFail], 0.001, 0.05)

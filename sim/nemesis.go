@@ -178,6 +178,23 @@ func (w *World) isolateLeader(n *node) {
 	})
 }
 
+// crashPoint crashes a node at a point its component marked, with the profile's
+// probability, and restarts it a moment later: a supervisor bringing back a process that
+// died between two effects of one step.
+func (w *World) crashPoint(n *node, name string) {
+	w.points[name]++
+	if !w.faulting || !chance(w.nem, w.prof.CrashPointRate) {
+		return
+	}
+	w.crash(n, "crash point "+name)
+	key := fmt.Sprintf("%s-%s", FaultCrash, n.id)
+	w.openWindow(key, FaultCrash, n.id.String()+" at "+name)
+	w.at(between(w.nem, int64(time.Millisecond), int64(30*time.Millisecond)), n.id, "undo", func() {
+		w.restart(n)
+		w.closeWindow(key)
+	})
+}
+
 // target picks the node an episode hits: half the time a node that says it leads (see
 // component.Observe, kind "role"), when there is one, otherwise any candidate. Faults that
 // hit leaders find far more bugs than faults spread evenly: elections, step-downs and

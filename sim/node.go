@@ -122,6 +122,8 @@ func (w *World) execute(n *node, e Effect) {
 			w.reactToLeader(n)
 		}
 		w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: e.Kind, Value: e.Value})
+	case CrashPoint:
+		w.crashPoint(n, e.Name)
 	case Halt:
 		w.crash(n, "halt: "+e.Reason)
 		w.at(between(w.nem, int64(10*time.Millisecond), int64(200*time.Millisecond)), n.id, "restart", func() { w.restart(n) })

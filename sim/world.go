@@ -28,6 +28,8 @@ type Result struct {
 	Liveness error
 	// Observations are the facts components reported (Observe effects), in order.
 	Observations []Observation
+	// CrashPoints counts how often each crash point was reached (crashed there or not).
+	CrashPoints map[string]int
 }
 
 // Observation is one reported fact, stamped with when and by which process it was made.
@@ -77,7 +79,8 @@ type World struct {
 	windows      []FaultWindow
 	open         map[string]int // active episode key -> index in windows
 	rotNode      NodeID
-	isolated     NodeID // the node a pause episode also cut off, while that cut stands
+	points       map[string]int // crash points reached, by name
+	isolated     NodeID         // the node a pause episode also cut off, while that cut stands
 	events       int
 	stormMark    int64
 	recent       ring
@@ -99,15 +102,16 @@ func Run(sys System, opts Options) (Result, error) {
 
 func newWorld(sys System, opts Options) *World {
 	w := &World{
-		sys:   sys,
-		opts:  opts,
-		prof:  drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
-		nem:   newStream(opts.Seed, streamNemesis),
-		dsk:   newStream(opts.Seed, streamDisk),
-		wl:    newStream(opts.Seed, streamWorkload),
-		trace: sha256.New(),
-		rec:   &history.Recorder{},
-		open:  map[string]int{},
+		sys:    sys,
+		opts:   opts,
+		prof:   drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
+		nem:    newStream(opts.Seed, streamNemesis),
+		dsk:    newStream(opts.Seed, streamDisk),
+		wl:     newStream(opts.Seed, streamWorkload),
+		trace:  sha256.New(),
+		rec:    &history.Recorder{},
+		open:   map[string]int{},
+		points: map[string]int{},
 	}
 	w.net = newNetwork(newStream(opts.Seed, streamNet), &w.prof, sys.Servers)
 	w.nodes = make([]*node, sys.Servers+sys.Clients+1)
@@ -220,6 +224,7 @@ func (w *World) result() Result {
 		Events:       w.events,
 		Liveness:     w.liveErr,
 		Observations: w.observations,
+		CrashPoints:  w.points,
 	}
 }
 

@@ -149,6 +149,14 @@ type Observe struct {
 	Value string
 }
 
+// CrashPoint marks a place where a crash is interesting (between a write and its sync,
+// after applying but before telling anyone). The simulator may crash the process right
+// there, dropping the effects that follow it in the same batch; a real host ignores it.
+// Name says which point, for coverage reports.
+type CrashPoint struct {
+	Name string
+}
+
 func (s Start) String() string {
 	return fmt.Sprintf("start files=%d corrupt=%d torn=%d", len(s.Disk.Files), len(s.Disk.Corrupt), s.Disk.Torn)
 }
@@ -177,8 +185,9 @@ func (s Sync) String() string   { return fmt.Sprintf("sync %d", s.ID) }
 func (c Complete) String() string {
 	return fmt.Sprintf("complete op=%d %s %s", c.OpID, c.Type, c.Value)
 }
-func (h Halt) String() string    { return "halt: " + h.Reason }
-func (o Observe) String() string { return "observe " + o.Kind + " " + o.Value }
+func (h Halt) String() string       { return "halt: " + h.Reason }
+func (o Observe) String() string    { return "observe " + o.Kind + " " + o.Value }
+func (p CrashPoint) String() string { return "crash-point " + p.Name }
 
 // Recovery is what a node's disk holds when its process starts.
 type Recovery struct {

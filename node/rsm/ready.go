@@ -12,22 +12,28 @@ import (
 // time: its writes are issued and synced, and only on Synced do its acknowledgements go out
 // and Advance run (raft's durability contract). Proposals arriving meanwhile batch into the
 // next Ready: that is the group commit.
+//
+// A Ready that needs no sync is applied before its messages go out, so that a crash point
+// between the two can leave a leader that applied an entry its followers never heard more
+// about: the simulator's way into the raft paper's figure 8.
 func (s *Server) drive() []c.Effect {
 	var effs []c.Effect
 	for s.inflight == nil && s.refusing == "" && s.node.HasReady() {
 		rd := s.node.Ready()
-		effs = append(effs, s.sends(rd.Messages)...)
 		if rd.SoftState != nil {
 			effs = append(effs, s.roleChange(*rd.SoftState)...)
 		}
-		writes := s.persist(rd)
-		effs = append(effs, writes...)
 		if rd.MustSync {
+			effs = append(effs, s.sends(rd.Messages)...)
+			effs = append(effs, s.persist(rd)...)
 			s.syncID++
 			s.inflight, s.inflightSync = &rd, s.syncID
-			return append(effs, c.Sync{ID: s.syncID})
+			return append(effs, c.CrashPoint{Name: "rsm.written-not-synced"}, c.Sync{ID: s.syncID})
 		}
+		effs = append(effs, s.persist(rd)...)
 		effs = append(effs, s.finish(rd)...)
+		effs = append(effs, c.CrashPoint{Name: "rsm.applied-not-sent"})
+		effs = append(effs, s.sends(rd.Messages)...)
 	}
 	return effs
 }
@@ -70,6 +76,7 @@ func (s *Server) synced(id uint64) []c.Effect {
 	if s.inflight != nil && id >= s.inflightSync {
 		rd := *s.inflight
 		s.inflight = nil
+		effs = append(effs, c.CrashPoint{Name: "rsm.synced-not-acknowledged"})
 		effs = append(effs, s.finish(rd)...)
 	}
 	return effs
@@ -177,9 +184,13 @@ func (s *Server) maybeSnapshot() []c.Effect {
 			panic(fmt.Sprintf("rsm: compact: %v", err))
 		}
 	}
-	return s.rotate(snap)
+	return append(s.rotate(snap), c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d taken", snap.Metadata.Index)})
 }
 
+// rotate starts a new WAL segment holding the whole durable state — the snapshot (if
+// any), every entry still in the log and the hard state — and removes the older segments
+// once it is synced. Every segment therefore starts with a complete base, and a segment is
+// only ever removed in favour of a synced one that covers it.
 func (s *Server) rotate(snap raft.Snapshot) []c.Effect {
 	for n := s.lowSegment; n <= s.segment; n++ {
 		s.oldSegments = append(s.oldSegments, segmentName(n))
@@ -187,8 +198,10 @@ func (s *Server) rotate(snap raft.Snapshot) []c.Effect {
 	s.segment++
 	s.lowSegment = s.segment
 	file := segmentName(s.segment)
-	hs, _, _ := s.ms.InitialState()
-	effs := []c.Effect{c.Append{File: file, Record: encodeSnapshot(snap)}}
+	var effs []c.Effect
+	if !snap.IsEmpty() {
+		effs = append(effs, c.Append{File: file, Record: encodeSnapshot(snap)})
+	}
 	first, _ := s.ms.FirstIndex()
 	last, _ := s.ms.LastIndex()
 	if last >= first {
@@ -198,10 +211,12 @@ func (s *Server) rotate(snap raft.Snapshot) []c.Effect {
 		}
 		effs = append(effs, c.Append{File: file, Record: encodeEntries(ents)})
 	}
-	effs = append(effs, c.Append{File: file, Record: encodeHardState(hs)})
+	if hs, _, _ := s.ms.InitialState(); !hs.IsEmpty() {
+		effs = append(effs, c.Append{File: file, Record: encodeHardState(hs)})
+	}
 	s.syncID++
 	s.rotateSync = s.syncID
-	return append(effs, c.Sync{ID: s.syncID}, c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d taken", snap.Metadata.Index)})
+	return append(effs, c.Sync{ID: s.syncID})
 }
 
 // roleChange tracks the leader and tells observers (and the simulator's nemesis, which

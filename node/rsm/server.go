@@ -127,9 +127,6 @@ func (s *Server) start(d c.Recovery) []c.Effect {
 			}
 		}
 	}
-	if s.segment == 0 {
-		s.segment = 1
-	}
 	s.lowSegment = 1
 	s.app, s.sess = s.cfg.NewApp(), sessions{}
 	s.waiting, s.readsAsked, s.readsReady = map[[2]uint64]c.NodeID{}, map[uint64]waitingRead{}, nil
@@ -138,7 +135,10 @@ func (s *Server) start(d c.Recovery) []c.Effect {
 		s.restore(snap)
 	}
 	s.node = s.newNode(snap)
-	return []c.Effect{c.SetTimer{ID: timerTick, After: s.cfg.Tick}}
+	// Never append to a segment found on disk: it may be the remains of an interrupted
+	// rotation, whose base is incomplete. Start a fresh segment from what was recovered.
+	effs := s.rotate(snap)
+	return append(effs, c.SetTimer{ID: timerTick, After: s.cfg.Tick})
 }
 
 // segments lists the WAL segment files in replay order.
