@@ -68,16 +68,16 @@ func prepareFrom(c *cli.Context) (*podrt.Runtime, *podrt.Pod, error) {
 	o := podrt.Options{Name: c.String("name"), Image: c.Args().First(), Args: args}
 	var err error
 	if o.Net, err = pod.ParseNetMode(c.String("net")); err != nil {
-		return nil, nil, usagef("%v", err)
+		return nil, nil, usagef("pod %s: --net: %v", c.Command.Name, err)
 	}
 	if m := c.String("memory"); m != "" {
 		if o.Limits.MemoryBytes, err = pod.ParseBytes(m); err != nil {
-			return nil, nil, usagef("%v", err)
+			return nil, nil, usagef("pod %s: --memory: %v", c.Command.Name, err)
 		}
 	}
 	if cpu := c.String("cpu"); cpu != "" {
 		if o.Limits.MilliCPU, err = pod.ParseMilliCPU(cpu); err != nil {
-			return nil, nil, usagef("%v", err)
+			return nil, nil, usagef("pod %s: --cpu: %v", c.Command.Name, err)
 		}
 	}
 	rt, err := newRuntime(c)
