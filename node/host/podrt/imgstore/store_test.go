@@ -178,3 +178,24 @@ func TestRemoveAndGC(t *testing.T) {
 	trees, _ := os.ReadDir(filepath.Join(s.dir, "trees"))
 	assert.Len(t, trees, 1)
 }
+
+func TestTreeRecordsUseCoarsely(t *testing.T) {
+	s := open(t)
+	clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.now = func() time.Time { return clock }
+	img, err := s.Import(bytes.NewReader(buildImage(t, "example.com/a", "A")), "")
+	require.NoError(t, err)
+	lastUsed := func() time.Time {
+		got, err := s.Get(img.ID)
+		require.NoError(t, err)
+		return got.LastUsed
+	}
+	clock = clock.Add(LastUsedResolution / 2)
+	_, _, err = s.Tree(img.ID)
+	require.NoError(t, err)
+	assert.Equal(t, img.Imported, lastUsed(), "a use within the resolution writes nothing")
+	clock = clock.Add(LastUsedResolution)
+	_, _, err = s.Tree(img.ID)
+	require.NoError(t, err)
+	assert.Equal(t, clock, lastUsed())
+}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	bolt "go.etcd.io/bbolt"
 
@@ -31,12 +32,19 @@ func (s *Store) Tree(id pod.ImageID) (string, *pod.ImageManifest, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	img.LastUsed = s.now().UTC()
-	if err := s.db.Update(func(tx *bolt.Tx) error { return s.put(tx, img) }); err != nil {
-		return "", nil, fmt.Errorf("imgstore: index: %w", err)
+	if now := s.now().UTC(); now.Sub(img.LastUsed) >= LastUsedResolution {
+		img.LastUsed = now
+		if err := s.db.Update(func(tx *bolt.Tx) error { return s.put(tx, img) }); err != nil {
+			return "", nil, fmt.Errorf("imgstore: index: %w", err)
+		}
 	}
 	return tree, m, nil
 }
+
+// LastUsedResolution is how stale an image's LastUsed may be before Tree records a new
+// use. Recording costs an index write (two fdatasyncs) on every pod start; GC grace
+// periods are hours, and an image a pod uses is kept whatever its LastUsed says.
+const LastUsedResolution = time.Minute
 
 func readManifest(tree string) (*pod.ImageManifest, error) {
 	data, err := os.ReadFile(filepath.Join(tree, "manifest"))
