@@ -5,7 +5,7 @@ GO ?= go
 PKGS ?= ./...
 SEEDS ?= 1-200
 
-.PHONY: deps build test test-short lint sim bench ci fmt
+.PHONY: deps build test test-short lint sim bench bench-pod ci fmt
 
 deps:
 	bash scripts/deps.sh
@@ -36,6 +36,10 @@ sim:
 	$(GO) run ./cmd/orrery sim sweep --seeds $(SEEDS)
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./sim/...
+	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./node/kv/
+
+# Pod start-to-exit latency against unshare+chroot on the same rootfs (root only).
+bench-pod:
+	bash scripts/bench-pod.sh
 
 ci: test lint

@@ -178,7 +178,7 @@ func (w *World) loop() {
 // early saves minutes of wall time and names the loop.
 const (
 	stormEvents = 100_000
-	stormWindow = 250 * time.Millisecond
+	stormWindow = time.Second
 )
 
 // ring keeps the last lines logged, to explain a run that had to be stopped.
