@@ -183,7 +183,7 @@ func (w *World) isolateLeader(n *node) {
 // died between two effects of one step.
 func (w *World) crashPoint(n *node, name string) {
 	w.points[name]++
-	if !w.faulting || !chance(w.nem, w.prof.CrashPointRate) {
+	if !w.faulting || !chance(w.nem, w.pointRate(name)) {
 		return
 	}
 	w.crash(n, "crash point "+name)
@@ -193,6 +193,27 @@ func (w *World) crashPoint(n *node, name string) {
 		w.restart(n)
 		w.closeWindow(key)
 	})
+}
+
+// pointRate is how likely a crash point crashes its process in this run. As with
+// FoundationDB's BUGGIFY, each point is switched on for half of the runs (decided when
+// it is first reached, from the nemesis stream) and then fires at a rate drawn for it; the
+// profile's CrashPointRate is the floor for points that are off. Runs that hammer one
+// point reach the states behind it; runs that leave it alone reach the states that
+// constant crashing there would mask.
+func (w *World) pointRate(name string) float64 {
+	if w.prof.CrashPointRate == 0 {
+		return 0
+	}
+	rate, ok := w.pointRates[name]
+	if !ok {
+		rate = w.prof.CrashPointRate
+		if w.nem.IntN(2) == 0 {
+			rate = 0.01 + w.nem.Float64()*0.49
+		}
+		w.pointRates[name] = rate
+	}
+	return rate
 }
 
 // target picks the node an episode hits: half the time a node that says it leads (see

@@ -79,8 +79,9 @@ type World struct {
 	windows      []FaultWindow
 	open         map[string]int // active episode key -> index in windows
 	rotNode      NodeID
-	points       map[string]int // crash points reached, by name
-	isolated     NodeID         // the node a pause episode also cut off, while that cut stands
+	points       map[string]int     // crash points reached, by name
+	pointRates   map[string]float64 // each crash point's firing rate in this run
+	isolated     NodeID             // the node a pause episode also cut off, while that cut stands
 	events       int
 	stormMark    int64
 	recent       ring
@@ -102,16 +103,17 @@ func Run(sys System, opts Options) (Result, error) {
 
 func newWorld(sys System, opts Options) *World {
 	w := &World{
-		sys:    sys,
-		opts:   opts,
-		prof:   drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
-		nem:    newStream(opts.Seed, streamNemesis),
-		dsk:    newStream(opts.Seed, streamDisk),
-		wl:     newStream(opts.Seed, streamWorkload),
-		trace:  sha256.New(),
-		rec:    &history.Recorder{},
-		open:   map[string]int{},
-		points: map[string]int{},
+		sys:        sys,
+		opts:       opts,
+		prof:       drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
+		nem:        newStream(opts.Seed, streamNemesis),
+		dsk:        newStream(opts.Seed, streamDisk),
+		wl:         newStream(opts.Seed, streamWorkload),
+		trace:      sha256.New(),
+		rec:        &history.Recorder{},
+		open:       map[string]int{},
+		points:     map[string]int{},
+		pointRates: map[string]float64{},
 	}
 	w.net = newNetwork(newStream(opts.Seed, streamNet), &w.prof, sys.Servers)
 	w.nodes = make([]*node, sys.Servers+sys.Clients+1)

@@ -3,8 +3,10 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -56,6 +58,13 @@ func printSummary(w io.Writer, sum harness.Summary) {
 	evRate := float64(sum.Events) / max(sum.Wall.Seconds(), 1e-9)
 	fmt.Fprintf(w, "simulated time: %v  wall time: %v  speed: %.0fx real time  events: %d (%.0f/s)\n",
 		sum.SimTime.Round(time.Millisecond), sum.Wall.Round(time.Millisecond), sum.Speed(), sum.Events, evRate)
+	if len(sum.CrashPoints) > 0 {
+		var parts []string
+		for _, name := range slices.Sorted(maps.Keys(sum.CrashPoints)) {
+			parts = append(parts, fmt.Sprintf("%s=%d", name, sum.CrashPoints[name]))
+		}
+		fmt.Fprintf(w, "crash points reached: %s\n", strings.Join(parts, " "))
+	}
 }
 
 // reportFailures lists every failing seed with its replay command and writes evidence for

@@ -28,11 +28,11 @@ func (s *Server) drive() []c.Effect {
 			effs = append(effs, s.persist(rd)...)
 			s.syncID++
 			s.inflight, s.inflightSync = &rd, s.syncID
-			return append(effs, c.CrashPoint{Name: "rsm.written-not-synced"}, c.Sync{ID: s.syncID})
+			return append(effs, c.CrashPoint{Name: writtenPoint(rd)}, c.Sync{ID: s.syncID})
 		}
 		effs = append(effs, s.persist(rd)...)
 		effs = append(effs, s.finish(rd)...)
-		effs = append(effs, c.CrashPoint{Name: "rsm.applied-not-sent"})
+		effs = append(effs, c.CrashPoint{Name: s.appliedPoint(rd)})
 		effs = append(effs, s.sends(rd.Messages)...)
 	}
 	return effs
@@ -232,4 +232,28 @@ func (s *Server) roleChange(ss raft.SoftState) []c.Effect {
 		return []c.Effect{c.Observe{Kind: "role", Value: role}}
 	}
 	return nil
+}
+
+// writtenPoint names the crash point between a Ready's writes and their sync; a Ready that
+// grants a vote gets a point of its own, so that the simulator can aim at "voted, then
+// died before the vote was durable".
+func writtenPoint(rd raft.Ready) string {
+	for _, ms := range [][]raft.Message{rd.Messages, rd.MessagesAfterSync} {
+		for _, m := range ms {
+			if (m.Type == raft.MsgVoteResp || m.Type == raft.MsgPreVoteResp) && !m.Reject {
+				return "rsm.voted-not-synced"
+			}
+		}
+	}
+	return "rsm.written-not-synced"
+}
+
+// appliedPoint names the crash point between applying committed entries and sending the
+// Ready's messages; a leader that just applied gets its own point ("committed, then died
+// before the followers heard more": the raft paper's figure 8 starts there).
+func (s *Server) appliedPoint(rd raft.Ready) string {
+	if len(rd.CommittedEntries) > 0 && s.lead == uint64(s.cfg.ID) {
+		return "rsm.leader-applied-not-sent"
+	}
+	return "rsm.applied-not-sent"
 }

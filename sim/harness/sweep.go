@@ -29,9 +29,12 @@ type Summary struct {
 	Safety   int
 	Liveness int
 	Panics   int
-	SimTime  time.Duration // total simulated time over all seeds
-	Events   int
-	Wall     time.Duration
+	// CrashPoints counts, over all seeds, how often each crash point was reached: a
+	// point never reached is a path the sweep never tested.
+	CrashPoints map[string]int
+	SimTime     time.Duration // total simulated time over all seeds
+	Events      int
+	Wall        time.Duration
 }
 
 // Speed is simulated seconds per wall second over the whole sweep.
@@ -113,6 +116,13 @@ func Sweep(cfg SweepConfig) (Summary, error) {
 
 func (s *Summary) add(o Outcome) {
 	s.Seeds++
+	if s.CrashPoints == nil {
+		s.CrashPoints = map[string]int{}
+	}
+	//det:unordered summing counts
+	for name, n := range o.Result.CrashPoints {
+		s.CrashPoints[name] += n
+	}
 	s.SimTime += o.Result.SimTime
 	s.Events += o.Result.Events
 	switch o.Kind {
