@@ -74,14 +74,16 @@ var hunts = []struct {
 	{"raftreg", "raft.read-without-quorum", 300},
 	{"raftlog", "raft.ack-before-sync", 300},
 	{"raftlog", "raft.vote-twice", 300},
+	// The weakest hunt: 1 seed in 300 fails (seed 109: a term-15 entry applied at index 60
+	// by one node, a term-16 entry there by another). The raft paper's figure 8 needs a
+	// chain of leader changes; node/raft's figure-8 script is the deterministic check.
+	{"raftlog", "raft.commit-old-term", 300},
 }
 
 // notYetHunted are planted bugs the simulator does not yet catch within a few hundred seeds
 // (see the README); they are caught by node/raft's data-driven scripts. Listing them here
 // keeps the gap visible: a new planted bug must join one of the two lists.
-var notYetHunted = map[string]bool{
-	"raft.commit-old-term": true,
-}
+var notYetHunted = map[string]bool{}
 
 func TestEveryPlantedBugIsAccountedFor(t *testing.T) {
 	hunted := map[string]bool{}
