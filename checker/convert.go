@@ -50,9 +50,33 @@ func dropUnobserved(ops []porcupine.Operation) []porcupine.Operation {
 		if out.unknown && write && in.value.set && !observed[kv{in.key, in.value.s}] {
 			continue
 		}
+		if out.unknown && in.f == "delete" && !nullSeenAfter(ops, in.key, op.Call) {
+			continue
+		}
 		kept = append(kept, op)
 	}
 	return kept
+}
+
+// nullSeenAfter reports whether anything could have observed an indefinite delete of key
+// invoked at call: a get of the key that returned null and ended at or after call, or a cas
+// expecting the key to be absent. Only those could sit between the delete and the next
+// write in a linearization, so without them the delete can be assumed never to have
+// happened, as for unobserved puts.
+func nullSeenAfter(ops []porcupine.Operation, key string, call int64) bool {
+	for _, op := range ops {
+		in, out := op.Input.(kvInput), op.Output.(kvOutput)
+		if in.key != key {
+			continue
+		}
+		if in.f == "get" && !out.unknown && !out.value.set && op.Return >= call {
+			return true
+		}
+		if in.f == "cas" && !in.expect.set {
+			return true
+		}
+	}
+	return false
 }
 
 // collect converts every operation the model should see.

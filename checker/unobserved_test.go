@@ -63,3 +63,26 @@ func TestCasExpectationCountsAsObservation(t *testing.T) {
 	assert.Equal(t, Linearizable, res.Verdict, "the indefinite put of a must be kept: the cas saw it")
 	assert.Equal(t, 2, res.Ops)
 }
+
+// An indefinite delete nobody could have seen (no later get returned null) is dropped; one
+// that a later null read may explain stays and keeps that read legal.
+func TestUnobservedIndefiniteDeletes(t *testing.T) {
+	base := []history.Event{
+		{Process: 0, Type: history.Invoke, F: "put", Key: "k", Value: history.Str("a"), Time: 1},
+		{Process: 0, Type: history.OK, F: "put", Key: "k", Value: history.Str("a"), Time: 2},
+		{Process: 1, Type: history.Invoke, F: "delete", Key: "k", Value: history.Null(), Time: 3},
+		{Process: 1, Type: history.Info, F: "delete", Key: "k", Value: history.Null(), Time: 4},
+		{Process: 2, Type: history.Invoke, F: "get", Key: "k", Value: history.Null(), Time: 5},
+	}
+	sawA := append(append([]history.Event{}, base...), history.Event{Process: 2, Type: history.OK, F: "get", Key: "k", Value: history.Str("a"), Time: 6})
+	res, err := Check("kv", sawA, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, Linearizable, res.Verdict)
+	assert.Equal(t, 2, res.Ops, "the delete nobody saw is not searched")
+
+	sawNull := append(append([]history.Event{}, base...), history.Event{Process: 2, Type: history.OK, F: "get", Key: "k", Value: history.Null(), Time: 6})
+	res, err = Check("kv", sawNull, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, Linearizable, res.Verdict, "the delete explains the null read")
+	assert.Equal(t, 3, res.Ops)
+}
