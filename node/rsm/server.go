@@ -160,7 +160,7 @@ func (s *Server) newNode(snap raft.Snapshot) *raft.Node {
 		ID: uint64(s.cfg.ID), Storage: s.ms, Rand: s.r,
 		ElectionTick: s.cfg.ElectionTick, HeartbeatTick: s.cfg.HeartbeatTick,
 		PreVote: true, CheckQuorum: true, Applied: s.applied,
-		MaxSizePerMsg: s.cfg.MaxSizePerMsg, MaxInflightMsgs: s.cfg.MaxInflightMsgs, Bugs: s.cfg.Bugs,
+		MaxSizePerMsg: s.cfg.MaxSizePerMsg, MaxInflightMsgs: s.cfg.MaxInflightMsgs, Bugs: raftBugs(s.cfg.Bugs),
 	}
 	if snap.IsEmpty() {
 		for _, p := range s.cfg.Peers {
@@ -199,6 +199,10 @@ func (s *Server) receive(from c.NodeID, msg c.Message) []c.Effect {
 // request starts serving a client request, or redirects it when this server is not the
 // leader: clients must talk to the leader so that their reads are linearizable.
 func (s *Server) request(from c.NodeID, req Request) []c.Effect {
+	if req.Read && s.cfg.Bugs.On(BugStaleRead) {
+		// The planted bug: any server answers from whatever it has applied.
+		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: s.app.Read(req.Payload)}}}
+	}
 	if s.lead != uint64(s.cfg.ID) {
 		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
 	}
@@ -222,4 +226,15 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 	}
 	s.waiting[[2]uint64{req.Client, req.Seq}] = from
 	return nil
+}
+
+// raftBugs keeps the bugs raft itself plants; raft refuses names it does not know.
+func raftBugs(all bugs.Set) bugs.Set {
+	var names []string
+	for _, n := range all.Names() {
+		if raft.Bugs.Has(n) {
+			names = append(names, n)
+		}
+	}
+	return bugs.With(names...)
 }

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/orrery/orrery/checker/history"
+	"github.com/orrery/orrery/node/bugs"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/node/raft"
@@ -16,7 +17,7 @@ func kvWorkload() Workload {
 	return Workload{
 		Name:        "kv",
 		Description: "the MVCC store (node/kv) replicated by raft: gets (ReadIndex ranges), puts, deletes and CAS transactions, checked for linearizability",
-		Bugs:        raft.Bugs,
+		Bugs:        append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...),
 		Build: func(cfg Config) (sim.System, error) {
 			sys, err := raftSystem("kv", cfg, func() rsm.Application { return &kvApp{store: kv.New(kv.Config{})} }, kvCodec{})
 			keys := orDefault(cfg.Keys, 3)
