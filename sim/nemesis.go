@@ -154,10 +154,15 @@ func (w *World) reactToLeader(n *node) {
 }
 
 func (w *World) killLeader(n *node) {
-	w.crash(n, "nemesis: new leader")
+	w.crashAndRestart(n, "nemesis: new leader", " (new leader)", 100*time.Millisecond)
+}
+
+// crashAndRestart crashes n now and restarts it within upTo, recording the fault window.
+func (w *World) crashAndRestart(n *node, why, detail string, upTo time.Duration) {
+	w.crash(n, why)
 	key := fmt.Sprintf("%s-%s", FaultCrash, n.id)
-	w.openWindow(key, FaultCrash, n.id.String()+" (new leader)")
-	w.at(between(w.nem, int64(time.Millisecond), int64(100*time.Millisecond)), n.id, "undo", func() {
+	w.openWindow(key, FaultCrash, n.id.String()+detail)
+	w.at(between(w.nem, int64(time.Millisecond), int64(upTo)), n.id, "undo", func() {
 		w.restart(n)
 		w.closeWindow(key)
 	})
@@ -186,13 +191,7 @@ func (w *World) crashPoint(n *node, name string) {
 	if !w.faulting || !chance(w.nem, w.pointRate(name)) {
 		return
 	}
-	w.crash(n, "crash point "+name)
-	key := fmt.Sprintf("%s-%s", FaultCrash, n.id)
-	w.openWindow(key, FaultCrash, n.id.String()+" at "+name)
-	w.at(between(w.nem, int64(time.Millisecond), int64(30*time.Millisecond)), n.id, "undo", func() {
-		w.restart(n)
-		w.closeWindow(key)
-	})
+	w.crashAndRestart(n, "crash point "+name, " at "+name, 30*time.Millisecond)
 }
 
 // pointRate is how likely a crash point crashes its process in this run. As with
