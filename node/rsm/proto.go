@@ -15,17 +15,30 @@ type peer struct {
 func (p peer) String() string { return p.M.String() }
 
 // Request is a client's command (Read false: replicated through the log) or query (Read
-// true: served after a ReadIndex round). (Client, Seq) identifies it across retries.
+// true: served after a ReadIndex round). (Client, Seq) identifies it across retries. A
+// Stream request opens a push stream (a watch) on whichever server receives it; see
+// Streamer.
 type Request struct {
 	Client  uint64
 	Seq     uint64
 	Read    bool
+	Stream  bool
 	Payload []byte
 }
 
+// Pushed carries one message of a stream (a batch of watch events) to a client.
+type Pushed struct {
+	Data []byte
+}
+
+func (p Pushed) String() string { return fmt.Sprintf("pushed %q", p.Data) }
+
 func (r Request) String() string {
 	kind := "write"
-	if r.Read {
+	switch {
+	case r.Stream:
+		kind = "stream"
+	case r.Read:
 		kind = "read"
 	}
 	return fmt.Sprintf("request %s c=%d s=%d %q", kind, r.Client, r.Seq, r.Payload)

@@ -88,6 +88,7 @@ func (s *Server) finish(rd raft.Ready) []c.Effect {
 	for _, e := range rd.CommittedEntries {
 		effs = append(effs, s.apply(e)...)
 	}
+	effs = append(effs, s.pushes()...)
 	for _, rs := range rd.ReadStates {
 		s.readIndexed(rs)
 	}

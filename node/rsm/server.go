@@ -199,6 +199,14 @@ func (s *Server) receive(from c.NodeID, msg c.Message) []c.Effect {
 // request starts serving a client request, or redirects it when this server is not the
 // leader: clients must talk to the leader so that their reads are linearizable.
 func (s *Server) request(from c.NodeID, req Request) []c.Effect {
+	if req.Stream {
+		st, ok := s.app.(Streamer)
+		if !ok {
+			return nil
+		}
+		reply := c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: st.Subscribe(req.Client, req.Payload)}}
+		return append([]c.Effect{reply}, s.pushes()...)
+	}
 	if req.Read && s.cfg.Bugs.On(BugStaleRead) {
 		// The planted bug: any server answers from whatever it has applied.
 		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: s.app.Read(req.Payload)}}}
@@ -237,4 +245,17 @@ func raftBugs(all bugs.Set) bugs.Set {
 		}
 	}
 	return bugs.With(names...)
+}
+
+// pushes sends what a streaming application has queued.
+func (s *Server) pushes() []c.Effect {
+	st, ok := s.app.(Streamer)
+	if !ok {
+		return nil
+	}
+	var effs []c.Effect
+	for _, p := range st.Outbox() {
+		effs = append(effs, c.Send{To: c.NodeID(p.Client), Msg: Pushed{Data: p.Data}})
+	}
+	return effs
 }

@@ -84,7 +84,12 @@ var hunts = []struct {
 // notYetHunted are planted bugs the simulator does not yet catch within a few hundred seeds
 // (see the README); they are caught by node/raft's data-driven scripts. Listing them here
 // keeps the gap visible: a new planted bug must join one of the two lists.
-var notYetHunted = map[string]bool{}
+var notYetHunted = map[string]bool{
+	// Drops events only in revisions with several events for one watcher; the kv workload's
+	// writes touch one key each, so its watchers cannot see it yet (node/kv's randomized
+	// watch test does).
+	"kv.watch-skip": true,
+}
 
 func TestEveryPlantedBugIsAccountedFor(t *testing.T) {
 	hunted := map[string]bool{}

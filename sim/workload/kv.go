@@ -16,13 +16,22 @@ import (
 func kvWorkload() Workload {
 	return Workload{
 		Name:        "kv",
-		Description: "the MVCC store (node/kv) replicated by raft: gets (ReadIndex ranges), puts, deletes and CAS transactions, checked for linearizability",
-		Bugs:        append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...),
+		Description: "the MVCC store (node/kv) replicated by raft: gets (ReadIndex ranges), puts, deletes and CAS transactions, checked for linearizability; every client also watches all keys and its stream is checked for order, gaps and agreement",
+		Bugs:        append(append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...), kv.Bugs...),
 		Build: func(cfg Config) (sim.System, error) {
-			sys, err := raftSystem("kv", cfg, func() rsm.Application { return &kvApp{store: kv.New(kv.Config{})} }, kvCodec{})
+			storeCfg := kv.Config{Bugs: cfg.Bugs}
+			sys, err := raftSystem("kv", cfg, func() rsm.Application { return &kvApp{store: kv.New(storeCfg), cfg: storeCfg} }, kvCodec{})
 			keys := orDefault(cfg.Keys, 3)
 			sys.Workload = func() sim.Generator { return &kvOps{regOps: regOps{keys: keys, written: map[string][]string{}}} }
 			sys.Model = "kv"
+			servers := make([]component.NodeID, sys.Servers)
+			for i := range servers {
+				servers[i] = component.NodeID(i + 1)
+			}
+			sys.Client = func(id component.NodeID, r *rand.Rand) component.Component {
+				return newWatchingClient(id, servers, r)
+			}
+			sys.Invariants = checkWatches
 			return sys, err
 		},
 	}
@@ -31,7 +40,10 @@ func kvWorkload() Workload {
 // kvApp adapts the MVCC store to rsm.Application. Results are short texts the codec reads:
 // "ok", "fail" (a CAS whose comparison failed), "=value", "-" (absent) or "err:...".
 type kvApp struct {
-	store *kv.Store
+	store    *kv.Store
+	cfg      kv.Config
+	watchers map[uint64]int64 // client -> watch ID on this replica's hub
+	owners   map[int64]uint64 // watch ID -> client
 }
 
 func (a *kvApp) Apply(b []byte) []byte {
@@ -63,11 +75,13 @@ func (a *kvApp) Read(key []byte) []byte {
 func (a *kvApp) Snapshot() []byte { return a.store.Snapshot() }
 
 func (a *kvApp) Restore(b []byte) error {
-	s, err := kv.Restore(b, kv.Config{})
+	s, err := kv.Restore(b, a.cfg)
 	if err != nil {
 		return err
 	}
-	a.store = s
+	// A snapshot replaces the store and its watch hub: the streams end, and their clients
+	// reopen them.
+	a.store, a.watchers, a.owners = s, nil, nil
 	return nil
 }
 
