@@ -39,9 +39,9 @@ type Set struct {
 	names []string // sorted, unique
 }
 
-// With returns a set holding names.
+// With returns a set holding names; empty names are ignored.
 func With(names ...string) Set {
-	s := slices.Clone(names)
+	s := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return n == "" })
 	slices.Sort(s)
 	return Set{names: slices.Compact(s)}
 }

@@ -17,6 +17,7 @@ func TestSet(t *testing.T) {
 	assert.True(t, s.On("a.x"))
 	assert.False(t, s.On("a.z"))
 	assert.Equal(t, "a.x,b.y", s.String())
+	assert.True(t, With("", "").Empty(), "empty names are no bugs")
 }
 
 func TestValidate(t *testing.T) {

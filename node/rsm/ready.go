@@ -2,6 +2,7 @@ package rsm
 
 import (
 	"encoding/binary"
+	"errors"
 	"fmt"
 
 	c "github.com/orrery/orrery/node/component"
@@ -172,6 +173,12 @@ func (s *Server) maybeSnapshot() []c.Effect {
 		return nil
 	}
 	cs, err := s.node.ConfStateAt(s.applied)
+	if errors.Is(err, raft.ErrCompacted) {
+		// Raft has already taken in a newer snapshot from the leader (it arrived while
+		// this Ready waited for its sync); that snapshot's Ready comes next and replaces
+		// what we would save here.
+		return nil
+	}
 	if err != nil {
 		panic(fmt.Sprintf("rsm: conf state at %d: %v", s.applied, err))
 	}

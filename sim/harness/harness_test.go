@@ -238,3 +238,35 @@ func TestCrashPointsAreReached(t *testing.T) {
 		assert.Positive(t, sum.CrashPoints[name], "crash point %s never reached", name)
 	}
 }
+
+// Seeds that once exposed a bug in our own code. Seeds drift as the code changes, so these
+// guard the exact runs that failed rather than prove the bugs cannot come back; the unit
+// tests next to each fix do that.
+func TestRegressionSeeds(t *testing.T) {
+	for _, tc := range []struct {
+		workload string
+		nodes    int
+		bug      string
+		seed     uint64
+		why      string
+	}{
+		{"raftlog", 5, "", 687, "WAL gap after a failed fsync left a hole before later writes"},
+		{"kv", 3, "raft.commit-old-term", 169, "restart appended to a half-written rotation segment; its base lacked entries"},
+		{"kv", 5, "", 566, "snapshot taken at an index raft had already compacted past"},
+	} {
+		w, err := workload.Lookup(tc.workload)
+		require.NoError(t, err)
+		var on bugs.Set
+		if tc.bug != "" {
+			on = bugs.With(tc.bug)
+		}
+		sys, err := w.BuildSystem(workload.Config{Nodes: tc.nodes, Bugs: on})
+		require.NoError(t, err)
+		out, err := RunSeed(sys, sim.Options{Seed: tc.seed, Faults: allFaults(t)}, Checker{Timeout: 10 * time.Second})
+		require.NoError(t, err)
+		assert.NotEqual(t, Panic, out.Kind, "%s seed %d (%s): %s", tc.workload, tc.seed, tc.why, out.Problem)
+		if tc.bug == "" {
+			assert.Equal(t, Pass, out.Kind, "%s seed %d: %s", tc.workload, tc.seed, out.Problem)
+		}
+	}
+}
