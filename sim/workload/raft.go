@@ -35,7 +35,7 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 				// Swarm the flow control per process: one entry per append (so a follower
 				// can hold an old-term entry without the new leader's entry after it, the
 				// raft paper's figure 8), small windows, or etcd-like batches.
-				MaxSizePerMsg:   []uint64{1, 256, 64 << 10}[r.IntN(3)],
+				MaxSizePerMsg:   []uint64{1, 1, 256, 64 << 10}[r.IntN(4)],
 				MaxInflightMsgs: []int{1, 4, 64}[r.IntN(3)],
 			}, r)
 		},
