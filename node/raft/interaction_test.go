@@ -14,23 +14,12 @@ import (
 // go test ./node/raft -run TestInteraction -rewrite.
 func TestInteraction(t *testing.T) {
 	datadriven.Walk(t, "testdata", func(t *testing.T, path string) {
-		e := newEnv(t)
-		datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
-			e.t = t
-			e.out.Reset()
-			if err := e.handle(t, d); err != nil {
-				e.printf("error: %v\n", err)
-			}
-			if e.out.Len() == 0 {
-				return "ok\n"
-			}
-			return e.out.String()
-		})
+		violations := runScript(t, path)
 		// Scripts under testdata/bugs run with a planted bug and must show a violation.
 		if strings.Contains(path, "/bugs/") {
-			assert.Positive(t, e.violations, "planted bug not detected by %s", path)
+			assert.Positive(t, violations, "planted bug not detected by %s", path)
 		} else {
-			assert.Zero(t, e.violations, "safety violation in %s", path)
+			assert.Zero(t, violations, "safety violation in %s", path)
 		}
 	})
 }

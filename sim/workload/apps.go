@@ -119,13 +119,8 @@ func (regCodec) Encode(op component.Op) ([]byte, bool, bool) {
 		v, ok := op.Value.Str()
 		return join("put", op.Key, v), false, ok
 	case "cas":
-		pair, ok := op.Value.List()
-		if !ok || len(pair) != 2 {
-			return nil, false, false
-		}
-		old, ok1 := pair[0].Str()
-		nw, ok2 := pair[1].Str()
-		return join("cas", op.Key, old, nw), false, ok1 && ok2
+		old, nw, ok := casStrings(op)
+		return join("cas", op.Key, old, nw), false, ok
 	}
 	return nil, false, false
 }
@@ -160,4 +155,24 @@ func (a *logApp) Restore(b []byte) error {
 	}
 	a.n = n
 	return nil
+}
+
+// casStrings reads a cas operation's [expected, new] pair of strings.
+func casStrings(op component.Op) (old, nw string, ok bool) {
+	pair, ok := op.Value.List()
+	if !ok || len(pair) != 2 {
+		return "", "", false
+	}
+	old, ok1 := pair[0].Str()
+	nw, ok2 := pair[1].Str()
+	return old, nw, ok1 && ok2
+}
+
+// serverIDs returns the IDs of a world's n servers: 1..n.
+func serverIDs(n int) []component.NodeID {
+	ids := make([]component.NodeID, n)
+	for i := range ids {
+		ids[i] = component.NodeID(i + 1)
+	}
+	return ids
 }

@@ -24,10 +24,7 @@ func kvWorkload() Workload {
 			keys := orDefault(cfg.Keys, 3)
 			sys.Workload = func() sim.Generator { return &kvOps{regOps: regOps{keys: keys, written: map[string][]string{}}} }
 			sys.Model = "kv"
-			servers := make([]component.NodeID, sys.Servers)
-			for i := range servers {
-				servers[i] = component.NodeID(i + 1)
-			}
+			servers := serverIDs(sys.Servers)
 			sys.Client = func(id component.NodeID, r *rand.Rand) component.Component {
 				return newWatchingClient(id, servers, r)
 			}
@@ -103,13 +100,8 @@ func (kvCodec) Encode(op component.Op) ([]byte, bool, bool) {
 	case "delete":
 		cmd.DeleteRange = &kv.DeleteRangeRequest{Key: key}
 	case "cas":
-		pair, ok := op.Value.List()
-		if !ok || len(pair) != 2 {
-			return nil, false, false
-		}
-		old, ok1 := pair[0].Str()
-		nw, ok2 := pair[1].Str()
-		if !ok1 || !ok2 {
+		old, nw, ok := casStrings(op)
+		if !ok {
 			return nil, false, false
 		}
 		cmd.Txn = &kv.TxnRequest{

@@ -19,10 +19,7 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 	if n < 1 {
 		return sim.System{}, fmt.Errorf("workload %s: needs at least one node", name)
 	}
-	servers := make([]component.NodeID, n)
-	for i := range servers {
-		servers[i] = component.NodeID(i + 1)
-	}
+	servers := serverIDs(n)
 	b := cfg.Bugs
 	return sim.System{
 		Name:    name,

@@ -24,10 +24,7 @@ func buildRegister(cfg Config) (sim.System, error) {
 	if n < 3 {
 		return sim.System{}, fmt.Errorf("workload register: needs at least 3 nodes to survive a fault, got %d", n)
 	}
-	replicas := make([]component.NodeID, n)
-	for i := range replicas {
-		replicas[i] = component.NodeID(i + 1)
-	}
+	replicas := serverIDs(n)
 	b := cfg.Bugs
 	return sim.System{
 		Name:    "register",
