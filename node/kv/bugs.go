@@ -4,7 +4,9 @@ import "github.com/orrery/orrery/node/bugs"
 
 // Names of the planted bugs this package understands.
 const (
-	BugWatchSkip = "kv.watch-skip"
+	BugWatchSkip    = "kv.watch-skip"
+	BugLeaseEarly   = "kv.lease-early"
+	BugTxnNonAtomic = "kv.txn-nonatomic"
 )
 
 // Bugs is the catalog of planted bugs. Config.Bugs switches them on; the zero Set is correct.
@@ -14,5 +16,16 @@ var Bugs = bugs.Catalog{
 		Description: "a watcher whose start revision lies in the past drops the first event of every " +
 			"replayed revision that has more than one event for it (a multi-key txn or delete); " +
 			"reads and writes are unaffected, only a watch checker sees the gap",
+	},
+	{
+		Name: BugLeaseEarly,
+		Description: "a new leader keeps the lease deadlines it computed when it applied each grant " +
+			"instead of extending them, so it expires leases its predecessor had kept alive: " +
+			"a lease checker sees a lease revoked before the TTL a keep-alive promised",
+	},
+	{
+		Name: BugTxnNonAtomic,
+		Description: "a txn applies its operations one revision each instead of all at one " +
+			"revision: a watcher or a read at an intermediate revision sees half a txn",
 	},
 }

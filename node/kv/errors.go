@@ -53,9 +53,11 @@ var (
 )
 
 // resultErrors lists the errors Apply can return, in a fixed order: the codec stores a
-// recorded error (dedup table) as its position here. Append only.
+// recorded error (dedup table) and an answer's error as its position here. Append only.
 var resultErrors = []error{
 	ErrCompacted, ErrFutureRev, ErrEmptyKey, ErrKeyNotFound, ErrValueProvided,
 	ErrLeaseProvided, ErrTooManyOps, ErrDuplicateKey, ErrInvalidSortOption,
 	ErrLeaseNotFound, ErrLeaseExist, ErrLeaseTTLTooLarge, ErrStaleRequest,
+	ErrNotLeader, ErrTxnNotReadOnly, ErrMalformed, ErrWatcherDuplicateID,
+	ErrEmptyWatcherRange, ErrWatcherNotExist,
 }

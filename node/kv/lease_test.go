@@ -75,7 +75,7 @@ func TestLeaseAttachRevoke(t *testing.T) {
 
 func TestLessor(t *testing.T) {
 	s := New(Config{})
-	l := NewLessor()
+	l := NewLessor(Config{})
 	sec := time.Second
 	l.Observe(mustApply(t, s, Command{LeaseGrant: &LeaseGrantRequest{ID: 1, TTL: 10}}), 0)
 	l.Observe(mustApply(t, s, Command{LeaseGrant: &LeaseGrantRequest{ID: 2, TTL: 20}}), 0)
@@ -107,7 +107,7 @@ func TestLessor(t *testing.T) {
 	l.Observe(mustApply(t, s, Command{LeaseGrant: &LeaseGrantRequest{ID: 3, TTL: 10}}), 0)
 	r, err := Restore(s.Snapshot(), Config{})
 	require.NoError(t, err)
-	l2 := NewLessor()
+	l2 := NewLessor(Config{})
 	l2.Reset(r.Leases(), 50*sec)
 	l2.Promote(50 * sec)
 	assert.Empty(t, l2.Expired(59*sec))

@@ -12,6 +12,7 @@ import (
 // leader extends them (Promote).
 type Lessor struct {
 	primary bool
+	early   bool // BugLeaseEarly is on
 	leases  map[LeaseID]*leaseClock
 }
 
@@ -20,8 +21,10 @@ type leaseClock struct {
 	deadline time.Duration
 }
 
-// NewLessor returns an empty, non-primary Lessor.
-func NewLessor() *Lessor { return &Lessor{leases: map[LeaseID]*leaseClock{}} }
+// NewLessor returns an empty, non-primary Lessor; cfg.Bugs may plant BugLeaseEarly.
+func NewLessor(cfg Config) *Lessor {
+	return &Lessor{leases: map[LeaseID]*leaseClock{}, early: cfg.Bugs.On(BugLeaseEarly)}
+}
 
 // Reset replaces the tracked leases with leases (a restored store's Store.Leases()), each
 // due at now+TTL.
@@ -47,6 +50,11 @@ func (l *Lessor) Observe(res Result, now time.Duration) {
 // now+TTL.
 func (l *Lessor) Promote(now time.Duration) {
 	l.primary = true
+	if l.early {
+		// The planted bug: trust the deadlines this node happens to hold, set when it
+		// applied each grant and never moved by the keep-alives the old leader answered.
+		return
+	}
 	//det:unordered each lease's deadline is set independently of the others
 	for _, c := range l.leases {
 		c.deadline = now + ttlDuration(c.ttl)

@@ -1,5 +1,7 @@
 package rsm
 
+import "time"
+
 // Application is the state machine that raft replicates. It must be deterministic: the same
 // commands in the same order give the same results and the same snapshot bytes on every node.
 type Application interface {
@@ -26,4 +28,36 @@ type Streamer interface {
 type Push struct {
 	Client uint64
 	Data   []byte
+}
+
+// Local is implemented by applications that answer some requests on the server that
+// receives them, without a raft round: serializable (possibly stale) reads, and requests
+// only the leader can answer from its own state, such as lease keep-alives. leader says
+// whether this server believes it leads.
+type Local interface {
+	Local(query []byte, leader bool) []byte
+}
+
+// Timed is implemented by applications that act on local time and leadership, such as a
+// lease keeper: the leader's clock decides when leases expire.
+type Timed interface {
+	// Now gives the local time before each input is handled, so that Apply, Local and
+	// Lead see the time of the input they serve.
+	Now(now time.Duration)
+	// Lead says that this server started (true) or stopped leading.
+	Lead(leader bool)
+	// Due returns commands the leader proposes on its own (with no client), asked at every
+	// tick while it leads.
+	Due() [][]byte
+}
+
+// Noter is implemented by applications that report facts for checkers, such as a lease
+// expiring; the server turns them into component.Observe effects after each applied entry.
+type Noter interface {
+	Notes() []Note
+}
+
+// Note is one reported fact.
+type Note struct {
+	Kind, Value string
 }

@@ -17,12 +17,13 @@ func (p peer) String() string { return p.M.String() }
 // Request is a client's command (Read false: replicated through the log) or query (Read
 // true: served after a ReadIndex round). (Client, Seq) identifies it across retries. A
 // Stream request opens a push stream (a watch) on whichever server receives it; see
-// Streamer.
+// Streamer. A Local request is answered by the server that receives it (see Local).
 type Request struct {
 	Client  uint64
 	Seq     uint64
 	Read    bool
 	Stream  bool
+	Local   bool
 	Payload []byte
 }
 
@@ -40,6 +41,8 @@ func (r Request) String() string {
 		kind = "stream"
 	case r.Read:
 		kind = "read"
+	case r.Local:
+		kind = "local"
 	}
 	return fmt.Sprintf("request %s c=%d s=%d %q", kind, r.Client, r.Seq, r.Payload)
 }

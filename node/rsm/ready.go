@@ -124,11 +124,19 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 		panic(fmt.Sprintf("rsm: entry %d: %v", e.Index, err))
 	}
 	result, d := s.sess.lookup(req.Client, req.Seq)
-	if d == dupNew {
+	switch {
+	case req.Client == 0: // the leader's own proposal (Timed.Due): no session
+		result, d = s.app.Apply(req.Payload), dupNew
+	case d == dupNew:
 		result = s.app.Apply(req.Payload)
 		s.sess.record(req.Client, req.Seq, result)
 	}
 	effs := []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d t=%d c=%d s=%d %q dup=%v", e.Index, e.Term, req.Client, req.Seq, req.Payload, d != dupNew)}}
+	if n, ok := s.app.(Noter); ok {
+		for _, note := range n.Notes() {
+			effs = append(effs, c.Observe{Kind: note.Kind, Value: note.Value})
+		}
+	}
 	key := [2]uint64{req.Client, req.Seq}
 	if to, ok := s.waiting[key]; ok && d != dupStale {
 		delete(s.waiting, key)
@@ -233,6 +241,9 @@ func (s *Server) roleChange(ss raft.SoftState) []c.Effect {
 	was := s.lead == uint64(s.cfg.ID)
 	s.lead = ss.Lead
 	if is := ss.Role == raft.RoleLeader; is != was {
+		if t, ok := s.app.(Timed); ok {
+			t.Lead(is)
+		}
 		role := "follower"
 		if is {
 			role = "leader"

@@ -81,9 +81,12 @@ func NewServer(cfg Config, r *rand.Rand) *Server {
 }
 
 // Handle implements component.Component.
-func (s *Server) Handle(_ time.Duration, in c.Input) []c.Effect {
+func (s *Server) Handle(now time.Duration, in c.Input) []c.Effect {
 	if s.refusing != "" {
 		return nil
+	}
+	if t, ok := s.app.(Timed); ok {
+		t.Now(now)
 	}
 	var effs []c.Effect
 	switch in := in.(type) {
@@ -93,6 +96,7 @@ func (s *Server) Handle(_ time.Duration, in c.Input) []c.Effect {
 		if in.ID == timerTick {
 			s.node.Tick()
 			effs = append(effs, c.SetTimer{ID: timerTick, After: s.cfg.Tick})
+			s.proposeDue()
 		}
 	case c.Receive:
 		effs = s.receive(in.From, in.Msg)
@@ -207,6 +211,14 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 		reply := c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: st.Subscribe(req.Client, req.Payload)}}
 		return append([]c.Effect{reply}, s.pushes()...)
 	}
+	if req.Local {
+		l, ok := s.app.(Local)
+		if !ok {
+			return nil
+		}
+		leader := s.lead == uint64(s.cfg.ID)
+		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: l.Local(req.Payload, leader)}}}
+	}
 	if req.Read && s.cfg.Bugs.On(BugStaleRead) {
 		// The planted bug: any server answers from whatever it has applied.
 		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: s.app.Read(req.Payload)}}}
@@ -234,6 +246,20 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 	}
 	s.waiting[[2]uint64{req.Client, req.Seq}] = from
 	return nil
+}
+
+// proposeDue proposes, as leader, what a Timed application asks for. These proposals
+// carry client 0, which the session table does not track: they are not retried by
+// anyone, and the application makes them idempotent (an expiry of a lease already gone
+// does nothing).
+func (s *Server) proposeDue() {
+	t, ok := s.app.(Timed)
+	if !ok || s.lead != uint64(s.cfg.ID) {
+		return
+	}
+	for _, cmd := range t.Due() {
+		_ = s.node.Propose(encodeProposal(Request{Payload: cmd})) // refused only when no longer leader
+	}
 }
 
 // raftBugs keeps the bugs raft itself plants; raft refuses names it does not know.

@@ -90,6 +90,9 @@ var notYetHunted = map[string]bool{
 	// writes touch one key each, so its watchers cannot see it yet (node/kv's randomized
 	// watch test does).
 	"kv.watch-skip": true,
+	// Need the lock workload's lease checker and multi-key txns; not wired yet.
+	"kv.lease-early":   true,
+	"kv.txn-nonatomic": true,
 }
 
 func TestEveryPlantedBugIsAccountedFor(t *testing.T) {

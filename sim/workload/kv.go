@@ -8,6 +8,7 @@ import (
 	"github.com/orrery/orrery/node/bugs"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
+	"github.com/orrery/orrery/node/kvserver"
 	"github.com/orrery/orrery/node/raft"
 	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/sim"
@@ -20,7 +21,7 @@ func kvWorkload() Workload {
 		Bugs:        append(append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...), kv.Bugs...),
 		Build: func(cfg Config) (sim.System, error) {
 			storeCfg := kv.Config{Bugs: cfg.Bugs}
-			sys, err := raftSystem("kv", cfg, func() rsm.Application { return &kvApp{store: kv.New(storeCfg), cfg: storeCfg} }, kvCodec{})
+			sys, err := raftSystem("kv", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{})
 			keys := orDefault(cfg.Keys, 3)
 			sys.Workload = func() sim.Generator { return &kvOps{regOps: regOps{keys: keys, written: map[string][]string{}}} }
 			sys.Model = "kv"
@@ -34,54 +35,6 @@ func kvWorkload() Workload {
 	}
 }
 
-// kvApp adapts the MVCC store to rsm.Application. Results are short texts the codec reads:
-// "ok", "fail" (a CAS whose comparison failed), "=value", "-" (absent) or "err:...".
-type kvApp struct {
-	store    *kv.Store
-	cfg      kv.Config
-	watchers map[uint64]int64 // client -> watch ID on this replica's hub
-	owners   map[int64]uint64 // watch ID -> client
-}
-
-func (a *kvApp) Apply(b []byte) []byte {
-	cmd, err := kv.DecodeCommand(b)
-	if err != nil {
-		panic(fmt.Sprintf("kv workload: committed command does not decode: %v", err))
-	}
-	res := a.store.Apply(cmd)
-	switch {
-	case res.Err != nil:
-		return []byte("err:" + res.Err.Error())
-	case res.Txn != nil && !res.Txn.Succeeded:
-		return []byte("fail")
-	}
-	return []byte("ok")
-}
-
-func (a *kvApp) Read(key []byte) []byte {
-	resp, err := a.store.Range(kv.RangeRequest{Key: key})
-	switch {
-	case err != nil:
-		return []byte("err:" + err.Error())
-	case len(resp.KVs) == 0:
-		return []byte("-")
-	}
-	return append([]byte("="), resp.KVs[0].Value...)
-}
-
-func (a *kvApp) Snapshot() []byte { return a.store.Snapshot() }
-
-func (a *kvApp) Restore(b []byte) error {
-	s, err := kv.Restore(b, a.cfg)
-	if err != nil {
-		return err
-	}
-	// A snapshot replaces the store and its watch hub: the streams end, and their clients
-	// reopen them.
-	a.store, a.watchers, a.owners = s, nil, nil
-	return nil
-}
-
 // kvCodec turns history operations into store commands.
 type kvCodec struct{}
 
@@ -90,7 +43,8 @@ func (kvCodec) Encode(op component.Op) ([]byte, bool, bool) {
 	var cmd kv.Command
 	switch op.F {
 	case "get":
-		return key, true, true
+		q := kv.Query{Range: &kv.RangeRequest{Key: key}}
+		return q.Encode(), true, true
 	case "put":
 		v, ok := op.Value.Str()
 		if !ok {
@@ -114,11 +68,29 @@ func (kvCodec) Encode(op component.Op) ([]byte, bool, bool) {
 	return cmd.Encode(), false, true
 }
 
+// Decode reads a reply (writes) or an answer (gets). A definite error is a failed
+// operation; the workload's requests are valid, so none is expected.
 func (kvCodec) Decode(op component.Op, result []byte) (history.Type, history.Value) {
-	if op.F == "delete" && string(result) == "ok" {
+	if op.F == "get" {
+		a, err := kv.DecodeAnswer(result)
+		switch {
+		case err != nil || a.Err != nil || a.Range == nil:
+			return history.Fail, op.Value
+		case len(a.Range.KVs) == 0:
+			return history.OK, history.Null()
+		}
+		return history.OK, history.Str(string(a.Range.KVs[0].Value))
+	}
+	r, err := kv.DecodeReply(result)
+	switch {
+	case err != nil || r.Err != nil:
+		return history.Fail, op.Value
+	case r.Txn != nil && !r.Txn.Succeeded:
+		return history.Fail, op.Value
+	case op.F == "delete":
 		return history.OK, history.Null()
 	}
-	return regCodec{}.Decode(op, result)
+	return history.OK, op.Value
 }
 
 // kvOps adds deletes to the register mix.

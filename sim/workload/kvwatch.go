@@ -26,44 +26,6 @@ const (
 	timerWatch = 100 // rsm.Client uses 1
 )
 
-// Subscribe opens a watch from the revision in query, replacing the client's previous one.
-func (a *kvApp) Subscribe(client uint64, query []byte) []byte {
-	start, err := strconv.ParseInt(string(query), 10, 64)
-	if err != nil {
-		return []byte("err:bad start revision")
-	}
-	if a.watchers == nil {
-		a.watchers, a.owners = map[uint64]int64{}, map[int64]uint64{}
-	}
-	if old, ok := a.watchers[client]; ok {
-		a.store.Watches().Cancel(old)
-		delete(a.owners, old)
-	}
-	id, err := a.store.Watches().Watch(kv.WatchRequest{Key: watchPrefix, RangeEnd: kv.Prefix(watchPrefix), StartRevision: start})
-	if err != nil {
-		return []byte("err:" + err.Error())
-	}
-	a.watchers[client], a.owners[id] = id, client
-	return []byte("ok")
-}
-
-// Outbox turns the hub's responses into pushes: "rev type key value" lines.
-func (a *kvApp) Outbox() []rsm.Push {
-	var out []rsm.Push
-	for _, resp := range a.store.Watches().Take() {
-		client, ok := a.owners[resp.WatchID]
-		if !ok || len(resp.Events) == 0 {
-			continue
-		}
-		var b strings.Builder
-		for _, ev := range resp.Events {
-			fmt.Fprintf(&b, "%d %d %s %q\n", ev.KV.ModRevision, ev.Type, ev.KV.Key, ev.KV.Value)
-		}
-		out = append(out, rsm.Push{Client: client, Data: []byte(b.String())})
-	}
-	return out
-}
-
 // watchingClient is an rsm.Client that also keeps a watch open.
 type watchingClient struct {
 	*rsm.Client
@@ -104,7 +66,8 @@ func (w *watchingClient) Handle(now time.Duration, in component.Input) []compone
 }
 
 func (w *watchingClient) subscribe() []component.Effect {
-	req := rsm.Request{Client: uint64(w.id), Stream: true, Payload: []byte(strconv.FormatInt(w.last+1, 10))}
+	wr := kv.WatchRequest{Key: watchPrefix, RangeEnd: kv.Prefix(watchPrefix), StartRevision: w.last + 1}
+	req := rsm.Request{Client: uint64(w.id), Stream: true, Payload: kv.EncodeWatchRequest(wr)}
 	return []component.Effect{
 		component.Send{To: w.servers[w.next], Msg: req},
 		component.SetTimer{ID: timerWatch, After: watchQuiet},
@@ -121,10 +84,13 @@ func (w *watchingClient) events(data []byte) []component.Effect {
 	if w.pending == nil {
 		w.pending = map[int64]string{}
 	}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		rev, _, _ := strings.Cut(line, " ")
-		if r, err := strconv.ParseInt(rev, 10, 64); err == nil && r > w.last {
-			w.pending[r] = line
+	resp, err := kv.DecodeWatchResponse(data)
+	if err != nil {
+		return []component.Effect{component.Observe{Kind: "watch-error", Value: err.Error()}}
+	}
+	for _, ev := range resp.Events {
+		if r := ev.KV.ModRevision; r > w.last {
+			w.pending[r] = fmt.Sprintf("%d %d %s %q", r, ev.Type, ev.KV.Key, ev.KV.Value)
 		}
 	}
 	var effs []component.Effect
@@ -149,6 +115,9 @@ func checkWatches(res sim.Result) error {
 	byRev := map[int64]string{}
 	last := map[component.NodeID]int64{}
 	for _, o := range res.Observations {
+		if o.Kind == "watch-error" {
+			return fmt.Errorf("watcher %s: undecodable watch response: %s", o.Node, o.Value)
+		}
 		if o.Kind != "watch" {
 			continue
 		}

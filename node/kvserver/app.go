@@ -1,0 +1,200 @@
+package kvserver
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/orrery/orrery/node/kv"
+	"github.com/orrery/orrery/node/rsm"
+)
+
+// expiryRetry is how long the leader waits before proposing the expiry of a lease again:
+// a proposal can be lost with a leadership change, and a lease still past its deadline
+// must not live forever, but proposing it at every tick would flood the log.
+const expiryRetry = time.Second
+
+// App is one member's application. It implements rsm.Application, rsm.Streamer,
+// rsm.Local, rsm.Timed and rsm.Noter.
+type App struct {
+	cfg      kv.Config
+	store    *kv.Store
+	lessor   *kv.Lessor
+	now      time.Duration
+	leader   bool
+	proposed map[kv.LeaseID]time.Duration // expiries in flight, by when proposed
+	watches  map[uint64]int64             // client -> its watch on this member's hub
+	owners   map[int64]uint64             // watch -> client
+	notes    []rsm.Note
+}
+
+// New returns an empty member application.
+func New(cfg kv.Config) *App {
+	a := &App{cfg: cfg}
+	a.reset(kv.New(cfg))
+	return a
+}
+
+func (a *App) reset(s *kv.Store) {
+	a.store = s
+	a.lessor = kv.NewLessor(a.cfg)
+	a.lessor.Reset(s.Leases(), a.now)
+	if a.leader {
+		a.lessor.Promote(a.now)
+	}
+	a.proposed = map[kv.LeaseID]time.Duration{}
+	a.watches, a.owners = map[uint64]int64{}, map[int64]uint64{}
+}
+
+// Store exposes the applied state, for status reports and tests. Callers must not write.
+func (a *App) Store() *kv.Store { return a.store }
+
+// Apply implements rsm.Application.
+func (a *App) Apply(b []byte) []byte {
+	cmd, err := kv.DecodeCommand(b)
+	if err != nil {
+		// Every member decodes the same bytes the same way, so refusing is deterministic;
+		// the client learns its command was malformed.
+		return kv.EncodeReply(kv.Result{Err: kv.ErrMalformed})
+	}
+	res := a.store.Apply(cmd)
+	a.lessor.Observe(res, a.now)
+	if x := res.LeaseExpire; x != nil {
+		for _, id := range cmd.LeaseExpire.IDs {
+			delete(a.proposed, id)
+		}
+		for _, id := range x.Revoked {
+			a.notes = append(a.notes, rsm.Note{Kind: "lease-expired", Value: fmt.Sprintf("%d rev=%d", id, res.Revision)})
+		}
+	}
+	return kv.EncodeReply(res)
+}
+
+// Read implements rsm.Application: a linearizable query, served once the leader's read
+// index is applied. Keep-alives come this way so that only a confirmed leader renews.
+func (a *App) Read(q []byte) []byte {
+	query, err := kv.DecodeQuery(q)
+	if err != nil {
+		return (&kv.Answer{Err: kv.ErrMalformed}).Encode()
+	}
+	if query.KeepAlive != 0 {
+		ttl, err := a.lessor.Renew(query.KeepAlive, a.now)
+		if err != nil {
+			return (&kv.Answer{Err: err}).Encode()
+		}
+		hdr := kv.ResponseHeader{Revision: a.store.Rev()}
+		return (&kv.Answer{KeepAlive: &kv.LeaseKeepAliveResponse{Header: hdr, ID: query.KeepAlive, TTL: ttl}}).Encode()
+	}
+	ans := a.store.Answer(query)
+	if t := ans.TimeToLive; t != nil && t.TTL >= 0 && a.lessor.Primary() {
+		if left, ok := a.lessor.Remaining(t.ID, a.now); ok {
+			t.TTL = left
+		}
+	}
+	return ans.Encode()
+}
+
+// Local implements rsm.Local: a serializable query from this member's applied state.
+// Keep-alives need the leader's confirmed Lessor and are refused here.
+func (a *App) Local(q []byte, _ bool) []byte {
+	query, err := kv.DecodeQuery(q)
+	switch {
+	case err != nil:
+		return (&kv.Answer{Err: kv.ErrMalformed}).Encode()
+	case query.KeepAlive != 0:
+		return (&kv.Answer{Err: kv.ErrNotLeader}).Encode()
+	}
+	ans := a.store.Answer(query)
+	return ans.Encode()
+}
+
+// Snapshot implements rsm.Application.
+func (a *App) Snapshot() []byte { return a.store.Snapshot() }
+
+// Restore implements rsm.Application. The watch hub goes with the old store: its streams
+// end and their clients reopen them from the revision they last saw.
+func (a *App) Restore(b []byte) error {
+	s, err := kv.Restore(b, a.cfg)
+	if err != nil {
+		return err
+	}
+	a.reset(s)
+	return nil
+}
+
+// Now implements rsm.Timed.
+func (a *App) Now(now time.Duration) { a.now = now }
+
+// Lead implements rsm.Timed: the Lessor is primary exactly while this member leads.
+func (a *App) Lead(leader bool) {
+	a.leader = leader
+	if leader {
+		a.lessor.Promote(a.now)
+		a.proposed = map[kv.LeaseID]time.Duration{}
+		return
+	}
+	a.lessor.Demote()
+}
+
+// Due implements rsm.Timed: the expired leases not already on their way through raft, as
+// one command.
+func (a *App) Due() [][]byte {
+	var ids []kv.LeaseID
+	for _, id := range a.lessor.Expired(a.now) {
+		if at, ok := a.proposed[id]; ok && a.now-at < expiryRetry {
+			continue
+		}
+		a.proposed[id] = a.now
+		ids = append(ids, id)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	cmd := kv.Command{LeaseExpire: &kv.LeaseExpireRequest{IDs: ids}}
+	return [][]byte{cmd.Encode()}
+}
+
+// Notes implements rsm.Noter.
+func (a *App) Notes() []rsm.Note {
+	n := a.notes
+	a.notes = nil
+	return n
+}
+
+// Subscribe implements rsm.Streamer: it opens the client's watch on this member,
+// replacing the one it had.
+func (a *App) Subscribe(client uint64, q []byte) []byte {
+	req, err := kv.DecodeWatchRequest(q)
+	if err != nil {
+		return (&kv.Answer{Err: kv.ErrMalformed}).Encode()
+	}
+	if old, ok := a.watches[client]; ok {
+		_ = a.store.Watches().Cancel(old) // it may have been cancelled by a compaction
+		delete(a.owners, old)
+		delete(a.watches, client)
+	}
+	req.WatchID = 0
+	id, err := a.store.Watches().Watch(req)
+	if err != nil {
+		return (&kv.Answer{Err: err}).Encode()
+	}
+	a.watches[client], a.owners[id] = id, client
+	hdr := kv.ResponseHeader{Revision: a.store.Rev()}
+	return (&kv.Answer{Range: &kv.RangeResponse{Header: hdr}}).Encode()
+}
+
+// Outbox implements rsm.Streamer.
+func (a *App) Outbox() []rsm.Push {
+	var out []rsm.Push
+	for _, resp := range a.store.Watches().Take() {
+		client, ok := a.owners[resp.WatchID]
+		if !ok {
+			continue
+		}
+		if resp.Canceled {
+			delete(a.owners, resp.WatchID)
+			delete(a.watches, client)
+		}
+		out = append(out, rsm.Push{Client: client, Data: kv.EncodeWatchResponse(resp)})
+	}
+	return out
+}
