@@ -284,6 +284,23 @@ func (m *refModel) exec(p *refTxn) *TxnResponse {
 
 // dupPuts reports a key put twice in one list of operations: the generator keeps keys
 // distinct otherwise, so that is the only way its txns break etcd's duplicate-key rule.
+// tooManyOps is etcd's size rule: no compare list or branch longer than the budget, and
+// a nested txn gets what its parent's longest list left.
+func tooManyOps(t *TxnRequest, budget int) bool {
+	n := max(len(t.Compare), len(t.Success), len(t.Failure))
+	if n > budget {
+		return true
+	}
+	for _, ops := range [][]RequestOp{t.Success, t.Failure} {
+		for _, op := range ops {
+			if op.Txn != nil && tooManyOps(op.Txn, budget-n) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func dupPuts(t *TxnRequest) bool {
 	for _, ops := range [][]RequestOp{t.Success, t.Failure} {
 		seen := map[string]bool{}
@@ -337,6 +354,9 @@ func (m *refModel) exec1(c Command) Result {
 	case c.DeleteRange != nil:
 		return Result{Response: Response{DeleteRange: m.del(c.DeleteRange)}}
 	case c.Txn != nil:
+		if tooManyOps(c.Txn, m.cfg.MaxTxnOps) {
+			return Result{Err: ErrTooManyOps}
+		}
 		if dupPuts(c.Txn) {
 			return Result{Err: ErrDuplicateKey}
 		}
@@ -403,14 +423,25 @@ func (m *refModel) revoke(ids []LeaseID) {
 // on a store restored from a snapshot.
 func TestEquivalence(t *testing.T) {
 	for seed := uint64(1); seed <= 40; seed++ {
-		runEquivalence(t, seed, Config{})
+		runEquivalence(t, seed, 400, Config{})
 	}
 }
 
-func runEquivalence(t *testing.T, seed uint64, cfg Config) {
+// FuzzEquivalence lets the fuzzer pick the generator's seed, the run's length and the
+// store's limits (go test -fuzz=FuzzEquivalence ./node/kv).
+func FuzzEquivalence(f *testing.F) {
+	f.Add(uint64(1), uint16(100), uint8(0), uint8(0))
+	f.Add(uint64(77), uint16(400), uint8(3), uint8(2))
+	f.Fuzz(func(t *testing.T, seed uint64, steps uint16, minTTL, maxOps uint8) {
+		cfg := Config{MinLeaseTTL: int64(minTTL), MaxTxnOps: int(maxOps)}
+		runEquivalence(t, seed, int(steps%1000), cfg)
+	})
+}
+
+func runEquivalence(t *testing.T, seed uint64, steps int, cfg Config) {
 	g := newGen(seed)
 	s, m := New(cfg), newRefModel(cfg)
-	for step := range 400 {
+	for step := range steps {
 		c := g.command(s.Rev(), s.CompactRevision())
 		got, want := s.Apply(c), m.apply(c)
 		require.Equal(t, want, got, "seed %d step %d: %+v", seed, step, c)

@@ -152,7 +152,7 @@ func TestWatchSkipBugCaught(t *testing.T) {
 	}
 	require.Positive(t, caught, "the checker never saw the planted bug")
 	for seed := uint64(1); seed <= 5; seed++ {
-		runEquivalence(t, seed, cfg) // plain KV checks do not notice it
+		runEquivalence(t, seed, 400, cfg) // plain KV checks do not notice it
 	}
 	t.Logf("kv.watch-skip caught in %d of 30 seeds", caught)
 }
