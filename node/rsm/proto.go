@@ -18,6 +18,9 @@ func (p peer) String() string { return p.M.String() }
 // true: served after a ReadIndex round). (Client, Seq) identifies it across retries. A
 // Stream request opens a push stream (a watch) on whichever server receives it; see
 // Streamer. A Local request is answered by the server that receives it (see Local).
+// Seq 0 opts out of the session table: such a write is not deduplicated, for clients that
+// never retry it under the same identity (a real host's one-shot gRPC requests, each with
+// its own Client).
 type Request struct {
 	Client  uint64
 	Seq     uint64

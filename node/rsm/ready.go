@@ -125,7 +125,7 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 	}
 	result, d := s.sess.lookup(req.Client, req.Seq)
 	switch {
-	case req.Client == 0: // the leader's own proposal (Timed.Due): no session
+	case req.Seq == 0: // no session: the leader's own proposals, one-shot real-host requests
 		result, d = s.app.Apply(req.Payload), dupNew
 	case d == dupNew:
 		result = s.app.Apply(req.Payload)

@@ -235,10 +235,11 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 		s.readsAsked[s.readCtx] = waitingRead{from: from, req: req}
 		return nil
 	}
-	switch result, d := s.sess.lookup(req.Client, req.Seq); d {
-	case dupLatest:
+	switch result, d := s.sess.lookup(req.Client, req.Seq); {
+	case req.Seq == 0: // not deduplicated
+	case d == dupLatest:
 		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: result}}}
-	case dupStale:
+	case d == dupStale:
 		return nil // an old duplicate: the client has moved on
 	}
 	if err := s.node.Propose(encodeProposal(req)); err != nil {
@@ -249,9 +250,9 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 }
 
 // proposeDue proposes, as leader, what a Timed application asks for. These proposals
-// carry client 0, which the session table does not track: they are not retried by
-// anyone, and the application makes them idempotent (an expiry of a lease already gone
-// does nothing).
+// carry seq 0, which the session table does not track: they are not retried by anyone,
+// and the application makes them idempotent (an expiry of a lease already gone does
+// nothing).
 func (s *Server) proposeDue() {
 	t, ok := s.app.(Timed)
 	if !ok || s.lead != uint64(s.cfg.ID) {
@@ -285,3 +286,24 @@ func (s *Server) pushes() []c.Effect {
 	}
 	return effs
 }
+
+// Status reports raft's view of this server, for a real host's status endpoints; ok is
+// false before Start.
+func (s *Server) Status() (st raft.Status, ok bool) {
+	if s.node == nil {
+		return raft.Status{}, false
+	}
+	return s.node.Status(), true
+}
+
+// TransferLeader asks this server, if it leads, to hand leadership to the given member.
+func (s *Server) TransferLeader(to c.NodeID) error {
+	if s.node == nil {
+		return fmt.Errorf("rsm: not started")
+	}
+	return s.node.TransferLeader(uint64(to))
+}
+
+// App returns the application, for read-only status queries by the driver that owns
+// this server (on the goroutine that calls Handle).
+func (s *Server) App() Application { return s.app }

@@ -1,0 +1,171 @@
+package rsm
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	c "github.com/orrery/orrery/node/component"
+	"github.com/orrery/orrery/node/raft"
+)
+
+// The wire form of the messages a server exchanges with peers and clients, for drivers
+// that cross a real network (the simulator hands the values over as they are). A frame
+// is a kind byte and the message's fields as uvarints and length-prefixed bytes.
+
+// ErrBadMessage wraps every decoding failure.
+var ErrBadMessage = errors.New("rsm: malformed message")
+
+const (
+	wirePeer byte = iota + 1
+	wireRequest
+	wireReply
+	wireRedirect
+	wirePushed
+)
+
+// maxWireEntries bounds the entries of one decoded message, so that a hostile count
+// cannot make the decoder allocate without bound before it runs out of input.
+const maxWireEntries = 1 << 20
+
+// EncodeMessage returns the wire form of m, which must be a message this package sends
+// or receives (peer traffic, Request, Reply, Redirect, Pushed).
+func EncodeMessage(m c.Message) ([]byte, error) {
+	switch m := m.(type) {
+	case peer:
+		return encodeRaft(m.M), nil
+	case Request:
+		b := []byte{wireRequest}
+		b = binary.AppendUvarint(b, m.Client)
+		b = binary.AppendUvarint(b, m.Seq)
+		b = append(b, flagByte(m.Read, m.Stream, m.Local))
+		return appendBytes(b, m.Payload), nil
+	case Reply:
+		b := []byte{wireReply}
+		b = binary.AppendUvarint(b, m.Client)
+		b = binary.AppendUvarint(b, m.Seq)
+		return appendBytes(b, m.Result), nil
+	case Redirect:
+		b := []byte{wireRedirect}
+		b = binary.AppendUvarint(b, m.Client)
+		b = binary.AppendUvarint(b, m.Seq)
+		return binary.AppendUvarint(b, m.Leader), nil
+	case Pushed:
+		return appendBytes([]byte{wirePushed}, m.Data), nil
+	}
+	return nil, fmt.Errorf("rsm: no wire form for %T", m)
+}
+
+// IsPeer reports whether m is raft traffic between servers (as opposed to client
+// traffic), for drivers that route the two differently.
+func IsPeer(m c.Message) bool {
+	_, ok := m.(peer)
+	return ok
+}
+
+// DecodeMessage parses EncodeMessage's output. Errors wrap ErrBadMessage and say what was
+// wrong; the input is never trusted (it comes off a socket).
+func DecodeMessage(b []byte) (c.Message, error) {
+	r := &reader{b: b}
+	var m c.Message
+	switch kind := r.byte(); kind {
+	case wirePeer:
+		m = peer{M: decodeRaft(r)}
+	case wireRequest:
+		req := Request{Client: r.uvarint(), Seq: r.uvarint()}
+		f := r.byte()
+		req.Read, req.Stream, req.Local = f&1 != 0, f&2 != 0, f&4 != 0
+		if f > 7 && r.err == nil {
+			return nil, fmt.Errorf("%w: request flags %#x", ErrBadMessage, f)
+		}
+		req.Payload = r.bytes()
+		m = req
+	case wireReply:
+		m = Reply{Client: r.uvarint(), Seq: r.uvarint(), Result: r.bytes()}
+	case wireRedirect:
+		m = Redirect{Client: r.uvarint(), Seq: r.uvarint(), Leader: r.uvarint()}
+	case wirePushed:
+		m = Pushed{Data: r.bytes()}
+	default:
+		if r.err == nil {
+			return nil, fmt.Errorf("%w: unknown kind %d", ErrBadMessage, kind)
+		}
+	}
+	switch {
+	case r.err != nil:
+		return nil, fmt.Errorf("%w: truncated or bad field (%d bytes)", ErrBadMessage, len(b))
+	case len(r.b) != 0:
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrBadMessage, len(r.b))
+	}
+	return m, nil
+}
+
+func flagByte(fs ...bool) byte {
+	var f byte
+	for i, on := range fs {
+		if on {
+			f |= 1 << i
+		}
+	}
+	return f
+}
+
+func appendBytes(b, v []byte) []byte {
+	b = binary.AppendUvarint(b, uint64(len(v)))
+	return append(b, v...)
+}
+
+func encodeRaft(m raft.Message) []byte {
+	b := []byte{wirePeer, byte(m.Type)}
+	for _, v := range []uint64{m.From, m.To, m.Term, m.LogTerm, m.Index, m.Commit, m.RejectHint} {
+		b = binary.AppendUvarint(b, v)
+	}
+	b = append(b, flagByte(m.Reject, m.Snapshot != nil))
+	b = appendBytes(b, m.Context)
+	b = binary.AppendUvarint(b, uint64(len(m.Entries)))
+	for _, e := range m.Entries {
+		b = binary.AppendUvarint(b, e.Term)
+		b = binary.AppendUvarint(b, e.Index)
+		b = append(b, byte(e.Type))
+		b = appendBytes(b, e.Data)
+	}
+	if s := m.Snapshot; s != nil {
+		b = binary.AppendUvarint(b, s.Metadata.Index)
+		b = binary.AppendUvarint(b, s.Metadata.Term)
+		b = appendIDs(b, s.Metadata.ConfState.Voters)
+		b = appendIDs(b, s.Metadata.ConfState.Learners)
+		b = appendBytes(b, s.Data)
+	}
+	return b
+}
+
+func decodeRaft(r *reader) raft.Message {
+	m := raft.Message{Type: raft.MessageType(r.byte())}
+	for _, p := range []*uint64{&m.From, &m.To, &m.Term, &m.LogTerm, &m.Index, &m.Commit, &m.RejectHint} {
+		*p = r.uvarint()
+	}
+	f := r.byte()
+	m.Reject = f&1 != 0
+	m.Context = r.bytes()
+	if len(m.Context) == 0 {
+		m.Context = nil
+	}
+	n := r.uvarint()
+	if n > maxWireEntries || n > uint64(len(r.b)) {
+		r.err = errBadRecord
+		return m
+	}
+	for range n {
+		m.Entries = append(m.Entries, raft.Entry{Term: r.uvarint(), Index: r.uvarint(), Type: raft.EntryType(r.byte()), Data: r.bytes()})
+	}
+	if f&2 != 0 {
+		s := &raft.Snapshot{Metadata: raft.SnapshotMetadata{Index: r.uvarint(), Term: r.uvarint()}}
+		s.Metadata.ConfState.Voters, s.Metadata.ConfState.Learners = r.ids(), r.ids()
+		s.Data = r.bytes()
+		m.Snapshot = s
+	}
+	if f > 3 {
+		r.err = errBadRecord
+	}
+	return m
+}

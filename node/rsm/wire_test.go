@@ -1,0 +1,76 @@
+package rsm
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	c "github.com/orrery/orrery/node/component"
+	"github.com/orrery/orrery/node/raft"
+)
+
+func wireSamples() []c.Message {
+	return []c.Message{
+		peer{M: raft.Message{Type: raft.MsgApp, From: 1, To: 2, Term: 3, LogTerm: 2, Index: 9, Commit: 8,
+			Entries: []raft.Entry{{Term: 3, Index: 10, Data: []byte("x")}, {Term: 3, Index: 11, Type: raft.EntryConfChange}}}},
+		peer{M: raft.Message{Type: raft.MsgAppResp, From: 2, To: 1, Term: 3, Index: 7, Reject: true, RejectHint: 5}},
+		peer{M: raft.Message{Type: raft.MsgHeartbeat, From: 1, To: 3, Term: 4, Context: []byte("ctx")}},
+		peer{M: raft.Message{Type: raft.MsgSnap, From: 1, To: 3, Term: 4, Snapshot: &raft.Snapshot{
+			Data: []byte("state"), Metadata: raft.SnapshotMetadata{Index: 40, Term: 4, ConfState: raft.ConfState{Voters: []uint64{1, 2, 3}}}}}},
+		Request{Client: 1 << 41, Seq: 0, Read: true, Payload: []byte("q")},
+		Request{Client: 7, Seq: 3, Stream: true, Local: true},
+		Reply{Client: 7, Seq: 3, Result: []byte("r")},
+		Redirect{Client: 7, Seq: 3, Leader: 2},
+		Pushed{Data: []byte("events")},
+	}
+}
+
+func TestWireRoundTrip(t *testing.T) {
+	for _, m := range wireSamples() {
+		b, err := EncodeMessage(m)
+		require.NoError(t, err)
+		got, err := DecodeMessage(b)
+		require.NoError(t, err, "%s", m)
+		require.Equal(t, normalize(m), normalize(got))
+	}
+	_, err := EncodeMessage(c.Message(nil))
+	require.Error(t, err)
+}
+
+// normalize makes empty and nil byte slices compare equal.
+func normalize(m c.Message) string { return m.String() }
+
+func TestWireRejects(t *testing.T) {
+	good, err := EncodeMessage(wireSamples()[0])
+	require.NoError(t, err)
+	for name, b := range map[string][]byte{
+		"empty":     nil,
+		"kind":      {99},
+		"truncated": good[:len(good)-1],
+		"trailing":  append(append([]byte{}, good...), 0),
+		"flags":     {wireRequest, 1, 1, 0x80, 0},
+		"count":     {wirePeer, 1, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0x7f},
+	} {
+		_, err := DecodeMessage(b)
+		require.ErrorIs(t, err, ErrBadMessage, name)
+	}
+}
+
+func FuzzDecodeMessage(f *testing.F) {
+	for _, m := range wireSamples() {
+		b, _ := EncodeMessage(m)
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := DecodeMessage(b)
+		if err != nil {
+			require.ErrorIs(t, err, ErrBadMessage)
+			return
+		}
+		again, err := EncodeMessage(m)
+		require.NoError(t, err)
+		m2, err := DecodeMessage(again)
+		require.NoError(t, err)
+		require.Equal(t, m.String(), m2.String())
+	})
+}
