@@ -76,7 +76,7 @@ type modelSpec struct {
 func (spec modelSpec) admits(f string) bool { return slices.Contains(spec.fs, f) }
 
 var models = []modelSpec{
-	{name: "kv", fs: []string{"get", "put", "cas", "delete"}},
+	{name: "kv", fs: []string{"get", "put", "cas", "delete", "txn", "mget"}},
 	{name: "register", fs: []string{"get", "put", "cas"}},
 }
 
@@ -100,7 +100,8 @@ func lookup(name string) (modelSpec, error) {
 }
 
 // Check decides whether events, a history in the format of package history,
-// is linearizable under the named model. Each key is checked on its own.
+// is linearizable under the named model. Each key is checked on its own, except
+// that keys a txn or mget touches together are checked together (see multikey.go).
 // The error is ErrUnknownModel, ErrBadOp, or a *history.Error for a history
 // that breaks the protocol; a violation is not an error but a Verdict.
 func Check(model string, events []history.Event, opts Options) (Result, error) {
@@ -112,7 +113,10 @@ func Check(model string, events []history.Event, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	m := newModel()
+	m, partition := newModel(), partitionByKey
+	if multiKey(ops) {
+		m, partition = newMultiModel(), partitionByComponent
+	}
 	start := time.Now()
 	verdict, info := porcupine.CheckOperationsVerbose(m, ops, opts.Timeout)
 	// porcupine only gives up once the timeout has passed; before that,
@@ -120,7 +124,7 @@ func Check(model string, events []history.Event, opts Options) (Result, error) {
 	mayHaveTimedOut := opts.Timeout > 0 && time.Since(start) >= opts.Timeout
 	info.AddAnnotations(toPorcupine(opts.Annotations))
 
-	parts, keys := partitionByKey(ops)
+	parts, keys := partition(ops)
 	r := Result{Verdict: verdictOf(verdict), Model: spec.name, Ops: len(ops), Keys: len(keys), model: m, info: info}
 	if r.Verdict == Illegal {
 		e := explainer{model: m, parts: parts, keys: keys, partials: info.PartialLinearizations()}

@@ -3,6 +3,7 @@ package checker
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/orrery/orrery/checker/history"
@@ -23,7 +24,8 @@ func convert(spec modelSpec, events []history.Event) ([]porcupine.Operation, err
 }
 
 // dropUnobserved removes indefinite puts and cas whose written value no get
-// returned and no cas expected, on that key. Such a write may be assumed never
+// returned and no cas expected, on that key, and indefinite txns none of whose
+// written values was read (the same argument, key by key). Such a write may be assumed never
 // to have happened: if some linearization lets it take effect, no read or
 // successful cas sits between it and the next write (they would have observed
 // its value), so deleting it from that linearization leaves a valid one. The
@@ -41,13 +43,23 @@ func dropUnobserved(ops []porcupine.Operation) []porcupine.Operation {
 			observed[kv{in.key, out.value.s}] = true
 		case in.f == "cas" && in.expect.set:
 			observed[kv{in.key, in.expect.s}] = true
+		case in.f == "mget" && !out.unknown:
+			for i, p := range in.pairs {
+				if out.values[i].set {
+					observed[kv{p.key, out.values[i].s}] = true
+				}
+			}
 		}
 	}
+	seen := func(p kvPair) bool { return observed[kv{p.key, p.value.s}] }
 	kept := ops[:0]
 	for _, op := range ops {
 		in, out := op.Input.(kvInput), op.Output.(kvOutput)
 		write := in.f == "put" || in.f == "cas"
 		if out.unknown && write && in.value.set && !observed[kv{in.key, in.value.s}] {
+			continue
+		}
+		if out.unknown && in.f == "txn" && !slices.ContainsFunc(in.pairs, seen) {
 			continue
 		}
 		if out.unknown && in.f == "delete" && !nullSeenAfter(ops, in.key, op.Call) {
@@ -59,13 +71,16 @@ func dropUnobserved(ops []porcupine.Operation) []porcupine.Operation {
 }
 
 // nullSeenAfter reports whether anything could have observed an indefinite delete of key
-// invoked at call: a get of the key that returned null and ended at or after call, or a cas
-// expecting the key to be absent. Only those could sit between the delete and the next
+// invoked at call: a get or mget of the key that returned null and ended at or after call,
+// or a cas expecting the key to be absent. Only those could sit between the delete and the next
 // write in a linearization, so without them the delete can be assumed never to have
 // happened, as for unobserved puts.
 func nullSeenAfter(ops []porcupine.Operation, key string, call int64) bool {
 	for _, op := range ops {
 		in, out := op.Input.(kvInput), op.Output.(kvOutput)
+		if in.f == "mget" && !out.unknown && op.Return >= call && readsNull(in, out, key) {
+			return true
+		}
 		if in.key != key {
 			continue
 		}
@@ -92,7 +107,7 @@ func collect(spec modelSpec, events []history.Event) ([]porcupine.Operation, err
 		if err != nil {
 			return nil, fmt.Errorf("%w: event %d (process %d %s): %v", ErrBadOp, p.Event+1, p.Process, p.F, err)
 		}
-		if p.Outcome == history.Fail || (out.unknown && in.f == "get") {
+		if p.Outcome == history.Fail || (out.unknown && (in.f == "get" || in.f == "mget")) {
 			continue
 		}
 		ret := p.Return
@@ -155,6 +170,9 @@ func (spec modelSpec) parse(op history.Op) (kvInput, kvOutput, error) {
 		}
 	case "cas":
 		in.expect, in.value, err = casPair(op.Input)
+	case "txn", "mget":
+		in.key = ""
+		err = parseMulti(op, &in, &out)
 	}
 	return in, out, err
 }
@@ -181,4 +199,14 @@ func casPair(v history.Value) (expect, value regValue, err error) {
 	}
 	value, err = regFrom(list[1])
 	return expect, value, err
+}
+
+// readsNull reports whether an mget read key as absent.
+func readsNull(in kvInput, out kvOutput, key string) bool {
+	for i, p := range in.pairs {
+		if p.key == key && !out.values[i].set {
+			return true
+		}
+	}
+	return false
 }

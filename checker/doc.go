@@ -5,7 +5,13 @@
 // Models (see Models):
 //
 //   - register: per key, get / put / cas on a value that starts as null.
-//   - kv: register plus delete, which sets the key back to null.
+//   - kv: register plus delete, which sets the key back to null, plus two
+//     multi-key operations: txn (value [[key, value], ...]) writes every pair
+//     at one instant, and mget (value [key, ...]; its completion lists the
+//     values read, null for an absent key) reads every key at one instant.
+//     A history with either is checked per connected component of the keys
+//     that operations touch together, with the whole component as the state;
+//     one without them is checked per key.
 //
 // Outcomes follow package history: fail ops definitely did not happen and
 // are dropped; info ops (and invokes that never completed) may take effect

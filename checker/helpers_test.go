@@ -12,7 +12,8 @@ import (
 )
 
 // hist builds a history from compact lines "process type f key value time",
-// where value is _ for null, a|b for a cas pair, or a string.
+// where value is _ for null, a|b for a cas pair, a,b,... for a list (a trailing
+// comma for a list of one), k=v for a [key, value] pair, or a string.
 func hist(t testing.TB, lines ...string) []history.Event {
 	t.Helper()
 	var rec history.Recorder
@@ -34,6 +35,16 @@ func val(s string) history.Value {
 	}
 	if a, b, ok := strings.Cut(s, "|"); ok {
 		return history.List(val(a), val(b))
+	}
+	if strings.Contains(s, ",") {
+		var items []history.Value
+		for _, item := range strings.Split(strings.TrimSuffix(s, ","), ",") {
+			items = append(items, val(item))
+		}
+		return history.List(items...)
+	}
+	if k, v, ok := strings.Cut(s, "="); ok {
+		return history.List(history.Str(k), val(v))
 	}
 	return history.Str(s)
 }

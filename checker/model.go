@@ -23,16 +23,18 @@ func str(s string) regValue { return regValue{set: true, s: s} }
 
 // kvInput is what an operation asked for.
 type kvInput struct {
-	f      string   // get, put, cas, delete
-	key    string   // the partition
+	f      string   // get, put, cas, delete, txn, mget
+	key    string   // single-key operations: the partition
 	value  regValue // put: the value written; cas: the new value
 	expect regValue // cas: the value compared against
+	pairs  []kvPair // txn: the writes; mget: the keys read (values unused); nil otherwise
 }
 
 // kvOutput is how an operation ended.
 type kvOutput struct {
-	value   regValue // get: the value read
-	unknown bool     // info: may have taken effect, or not
+	value   regValue   // get: the value read
+	values  []regValue // mget: the values read, in the order of kvInput.pairs
+	unknown bool       // info: may have taken effect, or not
 }
 
 // kvStep is the sequential specification of one key, shared by the register
@@ -110,12 +112,25 @@ func partitionByKey(ops []porcupine.Operation) ([][]porcupine.Operation, []strin
 }
 
 // describeOp renders an operation as "put k1 v5", "get k1 -> v5",
-// "cas k1 v5->v6" or "delete k1", with " (unknown)" for info ops.
+// "cas k1 v5->v6", "delete k1", "txn k1=v5 k2=v6" or "mget k1 k2 -> v5 null",
+// with " (unknown)" for info ops.
 func describeOp(in kvInput, out kvOutput, val func(regValue) string) string {
 	var b strings.Builder
 	b.WriteString(in.f)
 	if in.key != "" {
 		b.WriteString(" " + in.key)
+	}
+	for _, p := range in.pairs {
+		b.WriteString(" " + p.key)
+		if in.f == "txn" {
+			b.WriteString("=" + val(p.value))
+		}
+	}
+	if in.f == "mget" && !out.unknown {
+		b.WriteString(" ->")
+		for _, v := range out.values {
+			b.WriteString(" " + val(v))
+		}
 	}
 	switch in.f {
 	case "get":

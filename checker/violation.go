@@ -100,7 +100,15 @@ func (e explainer) describeKey(key string, ops []porcupine.Operation, prefix []i
 		placed[id] = true
 	}
 	return fmt.Sprintf("key %q: no linearization; longest linearizable prefix has %d of %d ops; %s (state was %s)",
-		key, len(prefix), len(ops), e.stuck(ops, placed, state), quoted(state.(regValue)))
+		key, len(prefix), len(ops), e.stuck(ops, placed, state), stateText(state))
+}
+
+// stateText renders a model state for a report: a value, or {key="value", ...}.
+func stateText(state any) string {
+	if st, ok := state.(kvState); ok {
+		return describeKVState(st, quoted)
+	}
+	return quoted(state.(regValue))
 }
 
 // stuck names the op that could not follow the longest prefix: among the

@@ -138,14 +138,23 @@ func (s *Store) execTxn(w *writeTxn, r *TxnRequest, path []bool) (*TxnResponse, 
 			mustNot(err, "txn range failed after its check")
 			out.Range = rr
 		case op.Put != nil:
+			s.maybeSplit(w)
 			out.Put = s.execPut(w, op.Put)
 		case op.DeleteRange != nil:
+			s.maybeSplit(w)
 			out.DeleteRange = s.execDelete(w, op.DeleteRange)
 		case op.Txn != nil:
 			out.Txn, path = s.execTxn(w, op.Txn, path)
 		}
 	}
 	return resp, path
+}
+
+// maybeSplit gives the next write of a txn its own revision when kv.txn-nonatomic is on.
+func (s *Store) maybeSplit(w *writeTxn) {
+	if len(w.changes) > 0 && s.cfg.Bugs.On(BugTxnNonAtomic) {
+		w.splitRevision()
+	}
 }
 
 // execPut writes a checked put.

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/orrery/orrery/node/bugs"
 )
 
 func opPut(k, v string) RequestOp { return RequestOp{Put: &PutRequest{Key: b(k), Value: b(v)}} }
@@ -195,4 +197,51 @@ func TestReadTxn(t *testing.T) {
 	assert.Equal(t, int64(2), resp.Header.Revision)
 	_, err = s.ReadTxn(TxnRequest{Failure: []RequestOp{opPut("a", "2")}})
 	assert.ErrorIs(t, err, ErrTxnNotReadOnly)
+}
+
+// With kv.txn-nonatomic on, each write of a txn gets its own revision, so a read at an
+// intermediate revision and the watch stream see half of the txn; correct code writes the
+// whole txn at one revision.
+func TestTxnNonAtomicBug(t *testing.T) {
+	txn := txnCmd(TxnRequest{Success: []RequestOp{opPut("a", "1"), opGet("a", ""), opPut("b", "2"), opDel("c", "")}})
+	for _, tc := range []struct {
+		name     string
+		bugs     bugs.Set
+		rev      int64   // the store's revision after the txn
+		eventRev []int64 // the revision of each event, in order
+	}{
+		{"correct", bugs.Set{}, 3, []int64{3, 3, 3}},
+		{"nonatomic", bugs.With(BugTxnNonAtomic), 5, []int64{3, 4, 5}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Config{Bugs: tc.bugs})
+			mustPut(t, s, "c", "0") // 2
+			id, err := s.Watches().Watch(WatchRequest{Key: b("a"), RangeEnd: b("z")})
+			require.NoError(t, err)
+			res := mustApply(t, s, txn)
+			assert.Equal(t, tc.rev, res.Revision)
+			assert.Equal(t, tc.rev, res.Txn.Header.Revision)
+			var revs []int64
+			for _, ev := range res.Events {
+				revs = append(revs, ev.KV.ModRevision)
+			}
+			assert.Equal(t, tc.eventRev, revs)
+			assert.Equal(t, "1", string(res.Txn.Responses[1].Range.KVs[0].Value), "a txn reads its own writes")
+
+			// The revision after the first write: all of the txn, or only its first put.
+			mid, err := s.Range(RangeRequest{Key: b("a"), RangeEnd: b("z"), Revision: 3})
+			require.NoError(t, err)
+			want := []string{"a", "b"}
+			if tc.rev != 3 {
+				want = []string{"a", "c"}
+			}
+			assert.Equal(t, want, kvKeys(mid.KVs))
+
+			// The watcher gets one response per Take holding every revision; count revisions.
+			resps := s.Watches().Take()
+			require.Len(t, resps, 1)
+			assert.Equal(t, id, resps[0].WatchID)
+			assert.Len(t, resps[0].Events, 3)
+		})
+	}
 }

@@ -9,6 +9,7 @@ type writeTxn struct {
 	s       *Store
 	rev     int64
 	changes []*entry
+	split   []Event // events of revisions already committed by split (kv.txn-nonatomic only)
 }
 
 func (s *Store) newWrite() *writeTxn { return &writeTxn{s: s, rev: s.rev + 1} }
@@ -68,13 +69,26 @@ func (w *writeTxn) add(h *keyHistory, e *entry) {
 // commit makes the changes a revision and returns its events (nil if nothing changed).
 func (w *writeTxn) commit() []Event {
 	if len(w.changes) == 0 {
-		return nil
+		return w.split
 	}
 	w.s.rev = w.rev
 	w.s.log.append(w.rev, w.changes)
-	evs := make([]Event, len(w.changes))
-	for i, e := range w.changes {
-		evs[i] = e.event()
+	evs := make([]Event, len(w.split), len(w.split)+len(w.changes))
+	copy(evs, w.split)
+	for _, e := range w.changes {
+		evs = append(evs, e.event())
 	}
 	return evs
+}
+
+// splitRevision is the write path of the planted bug kv.txn-nonatomic: the changes made so
+// far become a revision of their own and later ones go to the next revision, so a reader
+// or watcher of the intermediate revision sees part of a txn. Correct code never calls it.
+func (w *writeTxn) splitRevision() {
+	if len(w.changes) == 0 {
+		return
+	}
+	w.split = w.commit()
+	w.rev++
+	w.changes = nil
 }
