@@ -161,16 +161,21 @@ func (a *App) Notes() []rsm.Note {
 }
 
 // Subscribe implements rsm.Streamer: it opens the client's watch on this member,
-// replacing the one it had.
+// replacing the one it had; an empty query just cancels it. The reply is an Answer
+// whose Range carries only the member's revision.
 func (a *App) Subscribe(client uint64, q []byte) []byte {
-	req, err := kv.DecodeWatchRequest(q)
-	if err != nil {
-		return (&kv.Answer{Err: kv.ErrMalformed}).Encode()
-	}
 	if old, ok := a.watches[client]; ok {
 		_ = a.store.Watches().Cancel(old) // it may have been cancelled by a compaction
 		delete(a.owners, old)
 		delete(a.watches, client)
+	}
+	hdr := kv.ResponseHeader{Revision: a.store.Rev()}
+	if len(q) == 0 {
+		return (&kv.Answer{Range: &kv.RangeResponse{Header: hdr}}).Encode()
+	}
+	req, err := kv.DecodeWatchRequest(q)
+	if err != nil {
+		return (&kv.Answer{Err: kv.ErrMalformed}).Encode()
 	}
 	req.WatchID = 0
 	id, err := a.store.Watches().Watch(req)
@@ -178,7 +183,6 @@ func (a *App) Subscribe(client uint64, q []byte) []byte {
 		return (&kv.Answer{Err: err}).Encode()
 	}
 	a.watches[client], a.owners[id] = id, client
-	hdr := kv.ResponseHeader{Revision: a.store.Rev()}
 	return (&kv.Answer{Range: &kv.RangeResponse{Header: hdr}}).Encode()
 }
 
