@@ -348,7 +348,9 @@ func TestElection(t *testing.T) {
 		}, want: []string{"send n1 write s=1", "timer 100ms"}},
 		{in: withSeq(txnDone(true, 4), 1), want: []string{"send n1 read s=2", "timer 100ms"}},
 		{in: queue(2, 4, "elect/b", 4), want: []string{"cancel-timer"}},
-		{do: func(*Client) { e.Proclaim([]byte("me2"), func(err error) { log = append(log, fmt.Sprintf("proclaimed %v", err)) }) },
+		{do: func(*Client) {
+			e.Proclaim([]byte("me2"), func(err error) { log = append(log, fmt.Sprintf("proclaimed %v", err)) })
+		},
 			want: []string{"send n1 write s=3", "timer 100ms"}},
 		{in: withSeq(txnDone(true, 5), 3), want: []string{"cancel-timer"}},
 		{do: func(*Client) {

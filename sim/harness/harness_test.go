@@ -75,6 +75,9 @@ var hunts = []struct {
 	{"raftlog", "raft.ack-before-sync", 300},
 	{"raftlog", "raft.vote-twice", 300},
 	{"kv", "kv.stale-read", 300},
+	// A new leader keeps stale lease deadlines: the lock workload's lease check sees a
+	// lease expire before a keep-alive's promise (first seed 1; 96 of 300 seeds fail).
+	{"lock", "kv.lease-early", 300},
 	// The weakest hunt: 2 seeds in 300 fail (first seed 211: one node applied an entry
 	// at index 29 that another node replaced with a later term's). The raft paper's figure
 	// 8 needs a chain of leader changes; node/raft's figure-8 script is the deterministic
@@ -90,8 +93,7 @@ var notYetHunted = map[string]bool{
 	// writes touch one key each, so its watchers cannot see it yet (node/kv's randomized
 	// watch test does).
 	"kv.watch-skip": true,
-	// Need the lock workload's lease checker and multi-key txns; not wired yet.
-	"kv.lease-early":   true,
+	// Needs multi-key txns; not wired yet.
 	"kv.txn-nonatomic": true,
 }
 
