@@ -213,7 +213,8 @@ func TestRequireLeader(t *testing.T) {
 	c := start(t, etcdapitest.Config{}, etcdapi.Options{})
 	ctx := ctxT(t)
 	c.b.SetLeader(false)
-	_, err := c.cli.Get(clientv3.WithRequireLeader(ctx), "k")
+	// A put: clientv3 retries an Unavailable read for a while, never a write.
+	_, err := c.cli.Put(clientv3.WithRequireLeader(ctx), "k", "v")
 	require.ErrorIs(t, err, rpctypes.ErrNoLeader)
 	st, err := c.cli.Status(ctx, c.addr)
 	require.NoError(t, err)
