@@ -16,9 +16,9 @@ func checkCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "check",
 		Usage:     "check a JSON Lines history file for linearizability",
-		UsageText: "orrery check FILE --model register|kv [--html OUT] [--timeout 1m]",
+		UsageText: "orrery check FILE --model register|kv|lock [--html OUT] [--timeout 1m]",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "model", Value: "register", Usage: "model: " + strings.Join(checker.Models(), ", ")},
+			&cli.StringFlag{Name: "model", Value: "register", Usage: "model: " + strings.Join(append(checker.Models(), checker.LockModel), ", ")},
 			&cli.StringFlag{Name: "html", Usage: "write porcupine's visualisation of the history here"},
 			&cli.DurationFlag{Name: "timeout", Value: time.Minute, Usage: "give up (verdict unknown) after this long"},
 		},
@@ -40,6 +40,9 @@ func checkAction(c *cli.Context) error {
 	if err != nil {
 		return usagef("check %s: %v", path, err)
 	}
+	if c.String("model") == checker.LockModel {
+		return checkLock(c, path, events)
+	}
 	res, err := checker.Check(c.String("model"), events, checker.Options{Timeout: c.Duration("timeout")})
 	if err != nil {
 		return usagef("check %s: %v", path, err)
@@ -60,6 +63,20 @@ func checkAction(c *cli.Context) error {
 	}
 	fmt.Fprintf(w, "violation: not linearizable (model %s)\n%s\n", res.Model, res.Violation)
 	return cli.Exit("", exitViolation)
+}
+
+// checkLock judges a lock history by the lock's promises (checker.CheckLock).
+func checkLock(c *cli.Context, path string, events []history.Event) error {
+	res, err := checker.CheckLock(events)
+	if err != nil {
+		return usagef("check %s: %v", path, err)
+	}
+	if res.Violation != "" {
+		fmt.Fprintf(c.App.Writer, "violation: lock (%d acquisitions, %d fenced writes)\n%s\n", res.Acquired, res.Writes, res.Violation)
+		return cli.Exit("", exitViolation)
+	}
+	fmt.Fprintf(c.App.Writer, "ok: the lock's promises hold (%d acquisitions, %d fenced writes)\n", res.Acquired, res.Writes)
+	return nil
 }
 
 func writeHTML(path string, res checker.Result) error {
