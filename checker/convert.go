@@ -3,7 +3,6 @@ package checker
 import (
 	"fmt"
 	"math"
-	"slices"
 
 	"github.com/anishathalye/porcupine"
 	"github.com/orrery/orrery/checker/history"
@@ -15,17 +14,20 @@ import (
 // writes, including invokes that never completed, return after every other
 // event with an output the model accepts whatever the write did — except
 // those whose value nobody ever observed, which are dropped (see unobserved).
+// A history with multi-key operations goes through reduceIndefinite instead.
 func convert(spec modelSpec, events []history.Event) ([]porcupine.Operation, error) {
 	ops, err := collect(spec, events)
 	if err != nil {
 		return nil, err
 	}
+	if multiKey(ops) {
+		return reduceIndefinite(ops), nil
+	}
 	return dropUnobserved(ops), nil
 }
 
 // dropUnobserved removes indefinite puts and cas whose written value no get
-// returned and no cas expected, on that key, and indefinite txns none of whose
-// written values was read (the same argument, key by key). Such a write may be assumed never
+// returned and no cas expected, on that key. Such a write may be assumed never
 // to have happened: if some linearization lets it take effect, no read or
 // successful cas sits between it and the next write (they would have observed
 // its value), so deleting it from that linearization leaves a valid one. The
@@ -43,23 +45,13 @@ func dropUnobserved(ops []porcupine.Operation) []porcupine.Operation {
 			observed[kv{in.key, out.value.s}] = true
 		case in.f == "cas" && in.expect.set:
 			observed[kv{in.key, in.expect.s}] = true
-		case in.f == "mget" && !out.unknown:
-			for i, p := range in.pairs {
-				if out.values[i].set {
-					observed[kv{p.key, out.values[i].s}] = true
-				}
-			}
 		}
 	}
-	seen := func(p kvPair) bool { return observed[kv{p.key, p.value.s}] }
 	kept := ops[:0]
 	for _, op := range ops {
 		in, out := op.Input.(kvInput), op.Output.(kvOutput)
 		write := in.f == "put" || in.f == "cas"
 		if out.unknown && write && in.value.set && !observed[kv{in.key, in.value.s}] {
-			continue
-		}
-		if out.unknown && in.f == "txn" && !slices.ContainsFunc(in.pairs, seen) {
 			continue
 		}
 		if out.unknown && in.f == "delete" && !nullSeenAfter(ops, in.key, op.Call) {

@@ -16,23 +16,43 @@ import (
 
 func kvWorkload() Workload {
 	return Workload{
-		Name:        "kv",
-		Description: "the MVCC store (node/kv) replicated by raft: gets (ReadIndex ranges), puts, deletes and CAS transactions, checked for linearizability; every client also watches all keys and its stream is checked for order, gaps and agreement",
-		Bugs:        append(append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...), kv.Bugs...),
-		Build: func(cfg Config) (sim.System, error) {
-			storeCfg := kv.Config{Bugs: cfg.Bugs}
-			sys, err := raftSystem("kv", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{})
-			keys := orDefault(cfg.Keys, 3)
-			sys.Workload = func() sim.Generator { return &kvOps{regOps: regOps{keys: keys, written: map[string][]string{}}} }
-			sys.Model = "kv"
-			servers := serverIDs(sys.Servers)
-			sys.Client = func(id component.NodeID, r *rand.Rand) component.Component {
-				return newWatchingClient(id, servers, r)
-			}
-			sys.Invariants = checkWatches
-			return sys, err
-		},
+		Name: "kv",
+		Description: "the MVCC store (node/kv) replicated by raft: gets (ReadIndex ranges), puts, deletes, CAS transactions, " +
+			"multi-key txns and multi-key reads at one revision, checked for linearizability; every client also watches all keys " +
+			"and its stream is checked for order, gaps, agreement per revision and the revisions of txns",
+		Bugs:  kvBugs(),
+		Build: func(cfg Config) (sim.System, error) { return kvSystem("kv", cfg, false) },
 	}
+}
+
+// watchWorkload is kv with clients that also reopen their watch from random revisions
+// they have seen, so that servers replay history, multi-event revisions included.
+func watchWorkload() Workload {
+	return Workload{
+		Name: "watch",
+		Description: "the kv workload with watchers that also reopen from random past revisions: " +
+			"every replayed revision must match the one first delivered",
+		Bugs:  kvBugs(),
+		Build: func(cfg Config) (sim.System, error) { return kvSystem("watch", cfg, true) },
+	}
+}
+
+func kvBugs() bugs.Catalog {
+	return append(append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...), kv.Bugs...)
+}
+
+func kvSystem(name string, cfg Config, rewind bool) (sim.System, error) {
+	storeCfg := kv.Config{Bugs: cfg.Bugs}
+	sys, err := raftSystem(name, cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{})
+	keys := orDefault(cfg.Keys, 3)
+	sys.Workload = func() sim.Generator { return &kvOps{regOps: regOps{keys: keys, written: map[string][]string{}}} }
+	sys.Model = "kv"
+	servers := serverIDs(sys.Servers)
+	sys.Client = func(id component.NodeID, r *rand.Rand) component.Component {
+		return newWatchingClient(id, servers, r, rewind)
+	}
+	sys.Invariants = checkWatches
+	return sys, err
 }
 
 // kvCodec turns history operations into store commands.
@@ -45,6 +65,18 @@ func (kvCodec) Encode(op component.Op) ([]byte, bool, bool) {
 	case "get":
 		q := kv.Query{Range: &kv.RangeRequest{Key: key}}
 		return q.Encode(), true, true
+	case "mget":
+		q := kv.Query{Range: &kv.RangeRequest{Key: watchPrefix, RangeEnd: kv.Prefix(watchPrefix)}}
+		return q.Encode(), true, true
+	case "txn":
+		pairs, ok := txnPairs(op.Value)
+		if !ok {
+			return nil, false, false
+		}
+		cmd.Txn = &kv.TxnRequest{}
+		for _, p := range pairs {
+			cmd.Txn.Success = append(cmd.Txn.Success, kv.RequestOp{Put: &kv.PutRequest{Key: []byte(p[0]), Value: []byte(p[1])}})
+		}
 	case "put":
 		v, ok := op.Value.Str()
 		if !ok {
@@ -71,11 +103,13 @@ func (kvCodec) Encode(op component.Op) ([]byte, bool, bool) {
 // Decode reads a reply (writes) or an answer (gets). A definite error is a failed
 // operation; the workload's requests are valid, so none is expected.
 func (kvCodec) Decode(op component.Op, result []byte) (history.Type, history.Value) {
-	if op.F == "get" {
+	if op.F == "get" || op.F == "mget" {
 		a, err := kv.DecodeAnswer(result)
 		switch {
 		case err != nil || a.Err != nil || a.Range == nil:
 			return history.Fail, op.Value
+		case op.F == "mget":
+			return history.OK, readValues(op.Value, a.Range.KVs)
 		case len(a.Range.KVs) == 0:
 			return history.OK, history.Null()
 		}
@@ -93,12 +127,78 @@ func (kvCodec) Decode(op component.Op, result []byte) (history.Type, history.Val
 	return history.OK, op.Value
 }
 
-// kvOps adds deletes to the register mix.
+// readValues turns a range's result into an mget's: the value of each key asked for (a
+// list of key strings), in order, null for an absent key.
+func readValues(keys history.Value, kvs []kv.KeyValue) history.Value {
+	list, _ := keys.List()
+	out := make([]history.Value, len(list))
+	for i, k := range list {
+		ks, _ := k.Str()
+		out[i] = history.Null()
+		for _, e := range kvs {
+			if string(e.Key) == ks {
+				out[i] = history.Str(string(e.Value))
+			}
+		}
+	}
+	return history.List(out...)
+}
+
+// txnPairs reads a txn's value, [[key, value], ...].
+func txnPairs(v history.Value) ([][2]string, bool) {
+	list, ok := v.List()
+	if !ok || len(list) == 0 {
+		return nil, false
+	}
+	out := make([][2]string, len(list))
+	for i, item := range list {
+		pair, ok := item.List()
+		if !ok || len(pair) != 2 {
+			return nil, false
+		}
+		k, ok1 := pair[0].Str()
+		val, ok2 := pair[1].Str()
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		out[i] = [2]string{k, val}
+	}
+	return out, true
+}
+
+// kvOps adds deletes, multi-key txns (2 or 3 distinct keys, fresh values) and reads of
+// every key at one revision (mget) to the register mix.
 type kvOps struct{ regOps }
 
 func (g *kvOps) Next(r *rand.Rand, c int) sim.Op {
-	if r.IntN(8) == 0 {
+	switch x := r.IntN(16); {
+	case x < 2:
 		return sim.Op{F: "delete", Key: fmt.Sprintf("k%d", r.IntN(g.keys)), Value: history.Null()}
+	case x < 4 && g.keys >= 2:
+		return g.txn(r)
+	case x < 6 && g.keys >= 2:
+		return g.mget()
 	}
 	return g.regOps.Next(r, c)
+}
+
+func (g *kvOps) txn(r *rand.Rand) sim.Op {
+	n := min(g.keys, 2+r.IntN(2))
+	var pairs []history.Value
+	for _, i := range r.Perm(g.keys)[:n] {
+		key := fmt.Sprintf("k%d", i)
+		v := g.fresh()
+		s, _ := v.Str()
+		g.written[key] = append(g.written[key], s)
+		pairs = append(pairs, history.List(history.Str(key), v))
+	}
+	return sim.Op{F: "txn", Value: history.List(pairs...)}
+}
+
+func (g *kvOps) mget() sim.Op {
+	keys := make([]history.Value, g.keys)
+	for i := range keys {
+		keys[i] = history.Str(fmt.Sprintf("k%d", i))
+	}
+	return sim.Op{F: "mget", Value: history.List(keys...)}
 }
