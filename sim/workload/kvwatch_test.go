@@ -22,7 +22,9 @@ func kindObs(node sim.NodeID, kind string, lines ...string) []sim.Observation {
 	return out
 }
 
-func watchObs(node sim.NodeID, lines ...string) []sim.Observation { return kindObs(node, "watch", lines...) }
+func watchObs(node sim.NodeID, lines ...string) []sim.Observation {
+	return kindObs(node, "watch", lines...)
+}
 
 func cat(parts ...[]sim.Observation) sim.Result {
 	var r sim.Result
