@@ -1,4 +1,4 @@
-// Command orrery is Orrery's single binary: simulations, checks and (later) the real nodes.
+// Command orrery is Orrery's single binary: simulations, checks, pods and the real nodes.
 // It stays thin: it parses flags, builds an environment and calls packages.
 package main
 
@@ -55,6 +55,10 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			versionCommand(),
 			imageCommand(),
 			podCommand(),
+			nodeCommand(),
+			clusterCommand(),
+			certsCommand(),
+			snapshotCommand(),
 		},
 	}
 }

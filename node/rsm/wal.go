@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	c "github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/raft"
 )
 
@@ -183,3 +184,23 @@ func applySnapshot(ms *raft.MemoryStorage, s raft.Snapshot) error {
 	}
 	return ms.ApplySnapshot(s)
 }
+
+// BootstrapRecords returns the WAL records of a member of a new cluster whose state
+// starts from an application snapshot (etcdutl's snapshot restore): a raft snapshot at
+// index 1 of term 1 naming the voters, with empty sessions, and the matching hard state.
+// Write them to the file BootstrapFile of an empty data dir.
+func BootstrapRecords(appState []byte, voters []c.NodeID) [][]byte {
+	ids := make([]uint64, len(voters))
+	for i, v := range voters {
+		ids[i] = uint64(v)
+	}
+	slices.Sort(ids)
+	snap := raft.Snapshot{
+		Data:     append(sessions{}.encode(), appState...),
+		Metadata: raft.SnapshotMetadata{Index: 1, Term: 1, ConfState: raft.ConfState{Voters: ids}},
+	}
+	return [][]byte{encodeSnapshot(snap), encodeHardState(raft.HardState{Term: 1, Commit: 1})}
+}
+
+// BootstrapFile is the WAL segment BootstrapRecords belong in.
+var BootstrapFile = segmentName(1)

@@ -1,11 +1,14 @@
 package rsm
 
 import (
+	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	c "github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/raft"
 )
 
@@ -100,4 +103,30 @@ func TestSessionsRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []byte("rest"), rest)
 	assert.Equal(t, s.encode(), got.encode())
+}
+
+// TestBootstrapRecords: a server started on bootstrap records comes up with the
+// application state they carry and the given voters, and, alone, elects itself.
+func TestBootstrapRecords(t *testing.T) {
+	src := &testApp{}
+	src.Apply([]byte("a"))
+	src.Apply([]byte("b"))
+	recs := BootstrapRecords(src.Snapshot(), []c.NodeID{1})
+	s := NewServer(Config{ID: 1, Peers: []c.NodeID{1}, NewApp: func() Application { return &testApp{} }}, rand.New(rand.NewPCG(1, 2)))
+	s.Handle(0, c.Start{Disk: c.Recovery{Files: map[string][][]byte{BootstrapFile: recs}}})
+	st, ok := s.Status()
+	require.True(t, ok)
+	require.Equal(t, []uint64{1}, st.Config.Voters)
+	require.Equal(t, src.Snapshot(), s.App().Snapshot())
+}
+
+// testApp is a log of applied commands.
+type testApp struct{ log []string }
+
+func (a *testApp) Apply(cmd []byte) []byte { a.log = append(a.log, string(cmd)); return nil }
+func (a *testApp) Read([]byte) []byte      { return []byte(strings.Join(a.log, ",")) }
+func (a *testApp) Snapshot() []byte        { return []byte(strings.Join(a.log, ",")) }
+func (a *testApp) Restore(b []byte) error {
+	a.log = strings.Split(string(b), ",")
+	return nil
 }

@@ -157,3 +157,13 @@ func syncDir(path string) error {
 }
 
 func (d *Disk) dbPath() string { return filepath.Join(d.dir, dbName) }
+
+// Size returns the size of the database file in bytes (0 if it cannot be read), for
+// status reports.
+func (d *Disk) Size() int64 {
+	fi, err := os.Stat(d.dbPath())
+	if err != nil {
+		return 0
+	}
+	return fi.Size()
+}

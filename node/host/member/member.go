@@ -9,6 +9,8 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -28,8 +30,7 @@ type Peer struct {
 	ID   uint64
 	Name string
 	Addr string // peer address host:port
-	// ClientURLs are advertised in member lists.
-	ClientURLs []string
+	URL  string // advertised peer URL ("": http://Addr)
 }
 
 // Config describes the member to run.
@@ -41,6 +42,9 @@ type Config struct {
 	// Addr in Peers).
 	ListenPeer string
 	PeerTLS    *tls.Config
+	// ClientURLs are this member's advertised client URLs; members tell each other
+	// theirs over the peer transport, for member lists.
+	ClientURLs []string
 	// Tick is raft's tick (etcd's heartbeat interval); ElectionTicks is the election
 	// timeout in ticks. Defaults: 100ms and 10, as etcd.
 	Tick          time.Duration
@@ -95,6 +99,7 @@ type Member struct {
 	syncerDone chan struct{}
 
 	status atomic.Pointer[Status]
+	urls   map[uint64][]string // members' client URLs, as they announced them (under mu)
 }
 
 // Status is a snapshot of the member's raft state, refreshed by the run loop.
@@ -125,6 +130,7 @@ func Start(cfg Config) (*Member, error) {
 		timers: map[int]*time.Timer{}, gen: map[int]uint64{},
 		waiting: map[uint64]chan c.Message{}, streams: map[uint64]chan []byte{},
 		syncs: make(chan uint64, 1024), syncerDone: make(chan struct{}),
+		urls: map[uint64][]string{cfg.ID: cfg.ClientURLs},
 	}
 	var ids []c.NodeID
 	addrs := map[uint64]string{}
@@ -177,7 +183,40 @@ func Start(cfg Config) (*Member, error) {
 	m.start = time.Now()
 	go m.syncer()
 	go m.run(rec)
+	go m.announce()
 	return m, nil
+}
+
+// announceClient marks a peer frame that carries a member's client URLs rather than a
+// message: client IDs are member<<40 | counter, far below it.
+const announceClient = ^uint64(0)
+
+// announce tells the peers this member's client URLs, now and then: the transport may
+// drop a frame, and a restarted peer has forgotten them.
+func (m *Member) announce() {
+	payload := binary.AppendUvarint(nil, announceClient)
+	payload = append(payload, strings.Join(m.cfg.ClientURLs, ",")...)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		for id := range m.peers {
+			if id != m.cfg.ID {
+				m.tr.Send(id, slices.Clone(payload))
+			}
+		}
+		select {
+		case <-t.C:
+		case <-m.done:
+			return
+		}
+	}
+}
+
+// ClientURLs returns the client URLs member id announced (nil if not heard yet).
+func (m *Member) ClientURLs(id uint64) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.urls[id]
 }
 
 // PeerAddr is the address the peer transport listens on.
@@ -379,6 +418,16 @@ func (m *Member) deliver(from uint64, payload []byte) {
 	client, n := binary.Uvarint(payload)
 	if n <= 0 {
 		m.log.Warn("bad peer payload", "from", from)
+		return
+	}
+	if client == announceClient {
+		var urls []string
+		if len(payload) > n {
+			urls = strings.Split(string(payload[n:]), ",")
+		}
+		m.mu.Lock()
+		m.urls[from] = urls
+		m.mu.Unlock()
 		return
 	}
 	msg, err := rsm.DecodeMessage(payload[n:])
