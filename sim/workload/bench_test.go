@@ -31,6 +31,17 @@ func BenchmarkRaftreg3Nodes(b *testing.B) {
 	benchWorkload(b, "raftreg", 3, "all")
 }
 
+// BenchmarkKV3Nodes is the MVCC store replicated by raft, with watching clients, under
+// every fault (swarm): the kv workload's operations per wall second.
+func BenchmarkKV3Nodes(b *testing.B) {
+	benchWorkload(b, "kv", 3, "all")
+}
+
+// BenchmarkKV3NodesNoFaults is the kv workload without faults, as a baseline.
+func BenchmarkKV3NodesNoFaults(b *testing.B) {
+	benchWorkload(b, "kv", 3, "none")
+}
+
 func benchWorld(b *testing.B, faults string) {
 	benchWorkload(b, "register", 5, faults)
 }
