@@ -50,11 +50,15 @@ func Lookup(name string) (Workload, error) {
 	return Workload{}, fmt.Errorf("unknown workload %q (known: %s)", name, strings.Join(Names(), ", "))
 }
 
-// AllBugs lists every planted bug of every workload, for validating --bug.
+// AllBugs lists every planted bug of every workload once, for validating --bug.
 func AllBugs() bugs.Catalog {
 	var out bugs.Catalog
 	for _, w := range All() {
-		out = append(out, w.Bugs...)
+		for _, b := range w.Bugs {
+			if !out.Has(b.Name) {
+				out = append(out, b)
+			}
+		}
 	}
 	return out
 }

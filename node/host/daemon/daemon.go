@@ -32,6 +32,10 @@ type Options struct {
 	ListenMetrics   string
 	MaxRequestBytes int
 	Logger          *slog.Logger
+	// UnsafeFaultAdmin serves POST /debug/orrery/faults on the metrics listener, for
+	// fault-injection harnesses: clock=DURATION skews the member's clock, stall=DURATION
+	// stalls every sync, failsync=1 fails the next sync. Never enable it in production.
+	UnsafeFaultAdmin bool
 }
 
 // Daemon is a running member with its endpoints.
@@ -91,6 +95,9 @@ func Start(o Options) (*Daemon, error) {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(member.Registry, promhttp.HandlerOpts{}))
 		mux.Handle("/", d.api.Handler()) // /health and /version
+		if o.UnsafeFaultAdmin {
+			mux.HandleFunc("/debug/orrery/faults", d.faultAdmin)
+		}
 		d.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := d.httpSrv.Serve(ml); !errors.Is(err, http.ErrServerClosed) {
@@ -178,4 +185,45 @@ func ParseCluster(s string) ([]member.Peer, error) {
 		peers = append(peers, member.Peer{ID: uint64(len(peers) + 1), Name: name, Addr: addrs[0], URL: u})
 	}
 	return peers, nil
+}
+
+// faultAdmin applies the fault injections a test harness asks for.
+func (d *Daemon) faultAdmin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", http.MethodPost)
+		http.Error(w, "POST only", http.StatusMethodNotAllowed)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	dur := func(name string) (time.Duration, bool, error) {
+		v := r.Form.Get(name)
+		if v == "" {
+			return 0, false, nil
+		}
+		x, err := time.ParseDuration(v)
+		if err != nil {
+			return 0, false, fmt.Errorf("%s=%q: %v", name, v, err)
+		}
+		return x, true, nil
+	}
+	clock, okClock, err1 := dur("clock")
+	stall, okStall, err2 := dur("stall")
+	if err := errors.Join(err1, err2); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	if okClock {
+		d.M.SkewClock(clock)
+	}
+	if okStall {
+		d.M.StallSyncs(stall)
+	}
+	if r.Form.Get("failsync") == "1" {
+		d.M.FailNextSync()
+	}
+	d.log.Warn("fault injected", "clock", clock, "stall", stall, "failsync", r.Form.Get("failsync"))
+	fmt.Fprintln(w, "ok")
 }

@@ -100,6 +100,9 @@ type Member struct {
 
 	status atomic.Pointer[Status]
 	urls   map[uint64][]string // members' client URLs, as they announced them (under mu)
+
+	faults  faults
+	lastNow time.Duration // owned by the run goroutine
 }
 
 // Status is a snapshot of the member's raft state, refreshed by the run loop.
@@ -245,7 +248,37 @@ func (m *Member) halt(err error) {
 	})
 }
 
-func (m *Member) now() time.Duration { return time.Since(m.start) }
+// now is the member's local clock: monotonic time since start, plus any skew a test
+// injected (SkewClock). It never runs backwards, whatever the skew does.
+func (m *Member) now() time.Duration {
+	t := time.Since(m.start) + time.Duration(m.faults.clockSkew.Load())
+	if t < m.lastNow {
+		return m.lastNow
+	}
+	m.lastNow = t
+	return t
+}
+
+// faults are test-only injections, for the Jepsen harness's nemesis.
+type faults struct {
+	clockSkew atomic.Int64 // nanoseconds added to the local clock
+	syncStall atomic.Int64 // nanoseconds every sync waits first
+	syncFail  atomic.Bool  // the next sync fails
+}
+
+// SkewClock shifts the member's local clock (which decides lease expiry on a leader) by
+// d from now on; a negative d holds the clock still until real time catches up. Only for
+// fault-injection tests.
+func (m *Member) SkewClock(d time.Duration) { m.faults.clockSkew.Add(int64(d)) }
+
+// StallSyncs makes every sync wait d first (0 ends it), like a stalled disk. Only for
+// fault-injection tests.
+func (m *Member) StallSyncs(d time.Duration) { m.faults.syncStall.Store(int64(d)) }
+
+// FailNextSync makes the next sync fail, as a failing fsync does; the member then halts,
+// as etcd does, rather than carry on with state it cannot make durable. Only for
+// fault-injection tests.
+func (m *Member) FailNextSync() { m.faults.syncFail.Store(true) }
 
 // post runs f on the run goroutine; false if the member has stopped.
 func (m *Member) post(f func()) bool {
@@ -378,8 +411,14 @@ func (m *Member) setTimer(id int, after time.Duration) {
 func (m *Member) syncer() {
 	defer close(m.syncerDone)
 	for id := range m.syncs {
+		if d := time.Duration(m.faults.syncStall.Load()); d > 0 {
+			time.Sleep(d)
+		}
 		start := time.Now()
 		err := m.disk.Sync()
+		if m.faults.syncFail.CompareAndSwap(true, false) {
+			err = errors.New("injected fsync failure")
+		}
 		observeSync(time.Since(start))
 		m.post(func() { m.handle(c.Synced{ID: id, Err: err}) })
 	}
