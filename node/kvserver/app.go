@@ -160,10 +160,26 @@ func (a *App) Notes() []rsm.Note {
 	return n
 }
 
+// ProgressRequest, as a stream request's payload, asks for a progress notification on
+// the client's watch (it comes once the watch has caught up). No encoded WatchRequest is
+// this short.
+var ProgressRequest = []byte{'P'}
+
 // Subscribe implements rsm.Streamer: it opens the client's watch on this member,
-// replacing the one it had; an empty query just cancels it. The reply is an Answer
+// replacing the one it had; an empty query just cancels it, and ProgressRequest asks
+// for a progress notification. The reply is an Answer
 // whose Range carries only the member's revision.
 func (a *App) Subscribe(client uint64, q []byte) []byte {
+	if string(q) == string(ProgressRequest) {
+		id, ok := a.watches[client]
+		if !ok {
+			return (&kv.Answer{Err: kv.ErrWatcherNotExist}).Encode()
+		}
+		if err := a.store.Watches().RequestProgress(id); err != nil {
+			return (&kv.Answer{Err: err}).Encode()
+		}
+		return (&kv.Answer{Range: &kv.RangeResponse{Header: kv.ResponseHeader{Revision: a.store.Rev()}}}).Encode()
+	}
 	if old, ok := a.watches[client]; ok {
 		_ = a.store.Watches().Cancel(old) // it may have been cancelled by a compaction
 		delete(a.owners, old)

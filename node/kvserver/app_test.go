@@ -142,3 +142,27 @@ func TestMalformedInputIsRefused(t *testing.T) {
 	require.ErrorIs(t, ans.Err, kv.ErrMalformed)
 	require.Equal(t, int64(1), a.Store().Rev(), "nothing changed")
 }
+
+func TestWatchCancelAndProgress(t *testing.T) {
+	a := New(kv.Config{})
+	ans, err := kv.DecodeAnswer(a.Subscribe(3, ProgressRequest))
+	require.NoError(t, err)
+	require.ErrorIs(t, ans.Err, kv.ErrWatcherNotExist)
+
+	a.Subscribe(3, kv.EncodeWatchRequest(kv.WatchRequest{Key: []byte("a")}))
+	apply(t, a, kv.Command{Put: &kv.PutRequest{Key: []byte("b"), Value: []byte("1")}})
+	require.Empty(t, a.Outbox())
+	ans, err = kv.DecodeAnswer(a.Subscribe(3, ProgressRequest))
+	require.NoError(t, err)
+	require.NoError(t, ans.Err)
+	out := a.Outbox()
+	require.Len(t, out, 1)
+	resp, err := kv.DecodeWatchResponse(out[0].Data)
+	require.NoError(t, err)
+	require.Empty(t, resp.Events, "a progress notification")
+	require.Equal(t, int64(2), resp.Header.Revision)
+
+	a.Subscribe(3, nil) // cancel
+	apply(t, a, kv.Command{Put: &kv.PutRequest{Key: []byte("a"), Value: []byte("1")}})
+	require.Empty(t, a.Outbox())
+}

@@ -26,7 +26,17 @@ type API struct {
 // API returns the member's gRPC backend.
 func (m *Member) API() *API { return &API{m: m} }
 
-var _ etcdapi.Backend = (*API)(nil)
+var (
+	_ etcdapi.Backend           = (*API)(nil)
+	_ etcdapi.ProgressRequester = (*API)(nil)
+	_ etcdapi.Snapshotter       = (*API)(nil)
+	_ etcdapi.LeaderMover       = (*API)(nil)
+)
+
+// RequestProgress implements etcdapi.ProgressRequester.
+func (a *API) RequestProgress(_ context.Context, ch <-chan kv.WatchResponse) error {
+	return etcdError(a.m.RequestProgress(ch))
+}
 
 // requestTimeout bounds a request that carries no deadline of its own, like etcd's
 // 5 s plus two election timeouts.

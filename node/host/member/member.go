@@ -92,8 +92,9 @@ type Member struct {
 
 	nextClient atomic.Uint64
 	mu         sync.Mutex
-	waiting    map[uint64]chan c.Message // client -> its one reply
-	streams    map[uint64]chan []byte    // client -> watch pushes
+	waiting    map[uint64]chan c.Message          // client -> its one reply
+	streams    map[uint64]chan []byte             // client -> watch pushes
+	watchers   map[<-chan kv.WatchResponse]uint64 // Watch's channels -> their client
 
 	syncs      chan uint64
 	syncerDone chan struct{}
@@ -132,7 +133,8 @@ func Start(cfg Config) (*Member, error) {
 		inbox: make(chan func(), 4096), done: make(chan struct{}), exited: make(chan struct{}),
 		timers: map[int]*time.Timer{}, gen: map[int]uint64{},
 		waiting: map[uint64]chan c.Message{}, streams: map[uint64]chan []byte{},
-		syncs: make(chan uint64, 1024), syncerDone: make(chan struct{}),
+		watchers: map[<-chan kv.WatchResponse]uint64{},
+		syncs:    make(chan uint64, 1024), syncerDone: make(chan struct{}),
 		urls: map[uint64][]string{cfg.ID: cfg.ClientURLs},
 	}
 	var ids []c.NodeID
@@ -612,9 +614,17 @@ func (m *Member) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		return nil, errors.Join(err, a.Err)
 	}
 	out := make(chan kv.WatchResponse, 16)
+	m.mu.Lock()
+	m.watchers[out] = client
+	m.mu.Unlock()
 	go func() {
 		defer close(out)
 		defer m.dropStream(client)
+		defer func() {
+			m.mu.Lock()
+			delete(m.watchers, out)
+			m.mu.Unlock()
+		}()
 		for {
 			select {
 			case data, ok := <-raw:
@@ -650,4 +660,20 @@ func (m *Member) dropStream(client uint64) {
 	watchStreams.Set(float64(len(m.streams)))
 	m.mu.Unlock()
 	m.post(func() { m.handle(c.Receive{From: c.NodeID(client), Msg: rsm.Request{Client: client, Stream: true}}) })
+}
+
+// RequestProgress asks the watch whose channel is ch for a progress notification; it
+// arrives on ch once every event before it has.
+func (m *Member) RequestProgress(ch <-chan kv.WatchResponse) error {
+	m.mu.Lock()
+	client, ok := m.watchers[ch]
+	m.mu.Unlock()
+	if !ok {
+		return kv.ErrWatcherNotExist
+	}
+	req := rsm.Request{Client: client, Stream: true, Payload: kvserver.ProgressRequest}
+	if !m.post(func() { m.handle(c.Receive{From: c.NodeID(client), Msg: req}) }) {
+		return ErrStopped
+	}
+	return nil
 }

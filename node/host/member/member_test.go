@@ -179,3 +179,22 @@ func TestWatchAcrossMembers(t *testing.T) {
 	}
 	require.Equal(t, []string{"w0", "w1", "w2", "w3", "w4"}, got)
 }
+
+func TestWatchProgress(t *testing.T) {
+	cl := newCluster(t, 1)
+	cl.leader()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	m := cl.ms[0]
+	require.NoError(t, put(ctx, m, "other", "x"))
+	ch, err := m.Watch(ctx, kv.WatchRequest{Key: []byte("w"), StartRevision: 1})
+	require.NoError(t, err)
+	require.NoError(t, m.RequestProgress(ch))
+	select {
+	case resp := <-ch:
+		require.Empty(t, resp.Events)
+		require.Equal(t, int64(2), resp.Header.Revision)
+	case <-ctx.Done():
+		t.Fatal("no progress notification")
+	}
+}
