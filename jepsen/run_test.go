@@ -1,0 +1,80 @@
+package jepsen
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orrery/orrery/checker/history"
+)
+
+// fakeRun runs a short workload against a fake cluster with the fake nemeses.
+func fakeRun(t *testing.T, workload string, extra ...Nemesis) (Summary, string) {
+	t.Helper()
+	out := t.TempDir()
+	var fc *fakeCluster
+	o := RunOptions{
+		Nodes: 3, Time: 2 * time.Second, Rate: 150, Concurrency: 4, FaultInterval: 300 * time.Millisecond,
+		Nemesis: []string{"fake"}, Workload: workload, Out: out, Seed: 7,
+		OpTimeout: 500 * time.Millisecond, Recovery: 200 * time.Millisecond, FinalTimeout: 10 * time.Second,
+		up: func(_ context.Context, o Options) (Cluster, error) {
+			fc = newFakeCluster(t, o.Nodes)
+			return fc, nil
+		},
+		nemeses: func(...string) ([]Nemesis, error) { return append([]Nemesis{&killNode{}, noop{}}, extra...), nil },
+	}
+	sum, err := Run(context.Background(), o)
+	require.NoError(t, err)
+	t.Logf("seed %d: %s: %s", sum.Seed, sum.Valid, sum.Verdict)
+	return sum, out
+}
+
+func TestRunWorkloadsAgainstFakeCluster(t *testing.T) {
+	for _, wl := range Workloads() {
+		t.Run(wl, func(t *testing.T) {
+			t.Parallel()
+			sum, out := fakeRun(t, wl)
+			assert.Equal(t, Valid, sum.Valid, "verdict: %s; errors: %v", sum.Verdict, sum.Errors)
+			assert.Empty(t, sum.Errors)
+
+			// The results folder has everything, and the history reads back.
+			for _, f := range []string{HistoryFile, SummaryFile, TimelineFile, LatencyFile, ThroughputFile, "logs/n1.log"} {
+				assert.FileExists(t, filepath.Join(out, f))
+			}
+			if wl == "register" {
+				assert.FileExists(t, filepath.Join(out, VisualizationFile))
+			}
+			f, err := os.Open(filepath.Join(out, HistoryFile))
+			require.NoError(t, err)
+			events, err := history.Read(f)
+			f.Close()
+			require.NoError(t, err)
+			require.NotEmpty(t, events)
+
+			// Faults were applied, and the kills cost some operations their certainty.
+			faults := map[string]int{}
+			for _, fs := range sum.Faults {
+				faults[fs.Name] = fs.Count
+			}
+			assert.Positive(t, faults["fake-kill"], "faults: %+v", sum.Faults)
+			assert.Positive(t, faults["fake-noop"], "faults: %+v", sum.Faults)
+			total := 0
+			for _, c := range sum.Counts {
+				total += c.OK
+			}
+			assert.Greater(t, total, 20, "counts: %+v", sum.Counts)
+
+			b, err := os.ReadFile(filepath.Join(out, SummaryFile))
+			require.NoError(t, err)
+			back, err := ReadSummary(b)
+			require.NoError(t, err)
+			assert.Equal(t, sum.Valid, back.Valid)
+			assert.Equal(t, wl, back.Workload)
+		})
+	}
+}
