@@ -21,6 +21,9 @@ type System struct {
 	// Model names the checker model the history is checked against ("register", "kv");
 	// "" skips the linearizability check (a workload judged by Invariants alone).
 	Model string
+	// Checked, when set, picks the operations (by f) the Model checks; the rest (a lock
+	// workload's operations in a mixed run) are judged by Invariants. nil: all of them.
+	Checked func(f string) bool
 	// Invariants, when set, checks a finished run beyond linearizability (lock holders never
 	// overlap, a unit runs on at most one machine...). It returns nil or the violation.
 	Invariants func(Result) error

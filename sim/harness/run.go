@@ -62,7 +62,7 @@ func RunSeed(sys sim.System, opts sim.Options, chk Checker) (Outcome, error) {
 		chk.Timeout = 30 * time.Second
 	}
 	if sys.Model != "" {
-		out.Check, err = checker.Check(sys.Model, res.History, checker.Options{Timeout: chk.Timeout, Annotations: Annotations(res.Faults)})
+		out.Check, err = checker.Check(sys.Model, checkedOps(sys, res.History), checker.Options{Timeout: chk.Timeout, Annotations: Annotations(res.Faults)})
 		if err != nil {
 			return Outcome{}, fmt.Errorf("check seed %d: %w", opts.Seed, err)
 		}
@@ -83,6 +83,20 @@ func RunSeed(sys sim.System, opts sim.Options, chk Checker) (Outcome, error) {
 	}
 	out.Wall = time.Since(start)
 	return out, nil
+}
+
+// checkedOps keeps the events of the operations the system's model checks.
+func checkedOps(sys sim.System, events []history.Event) []history.Event {
+	if sys.Checked == nil {
+		return events
+	}
+	var out []history.Event
+	for _, e := range events {
+		if sys.Checked(e.F) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // runGuarded runs one world and turns a panic into a description with its stack, so one

@@ -41,6 +41,7 @@ type watchingClient struct {
 	servers  []component.NodeID
 	r        *rand.Rand
 	rewind   bool // reopen the watch from random past revisions now and then
+	key, end []byte // the watched range (watchPrefix unless set)
 	next     int
 	last     int64            // last revision released; 1 (the empty store) at first
 	pending  map[int64]string // revisions received out of order, as revisionLine
@@ -95,7 +96,11 @@ func (w *watchingClient) tick() []component.Effect {
 }
 
 func (w *watchingClient) subscribe(from int64) []component.Effect {
-	wr := kv.WatchRequest{Key: watchPrefix, RangeEnd: kv.Prefix(watchPrefix), StartRevision: from}
+	key, end := watchPrefix, kv.Prefix(watchPrefix)
+	if w.key != nil {
+		key, end = w.key, w.end
+	}
+	wr := kv.WatchRequest{Key: key, RangeEnd: end, StartRevision: from}
 	req := rsm.Request{Client: uint64(w.id), Stream: true, Payload: kv.EncodeWatchRequest(wr)}
 	return []component.Effect{
 		component.Send{To: w.servers[w.next], Msg: req},
