@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/orrery/orrery/checker/history"
 )
 
 // orrery runs the CLI in-process and returns its exit code and output.
@@ -132,4 +135,71 @@ func TestFlagsMayFollowOperands(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, strings.Join(interspersed(app, strings.Fields(tc.in)), " "), tc.in)
 	}
+}
+
+// TestKVHistoryCheck: a kv history from the simulator passes `orrery check --model kv`;
+// the same history with a stale read appended (a get, after a later put completed,
+// returning the value that put replaced) fails, naming the read, and the visualisation
+// is written.
+func TestKVHistoryCheck(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "h.jsonl")
+	code, run, _ := orrery(t, "sim", "run", "--seed", "4", "--workload", "kv", "--faults", "none", "--history", path)
+	require.Equal(t, exitOK, code, run)
+	code, out, _ := orrery(t, "check", path, "--model", "kv")
+	require.Equal(t, exitOK, code, out)
+	assert.Contains(t, out, "ok: linearizable")
+
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	events, err := history.Read(f)
+	f.Close()
+	require.NoError(t, err)
+	// A put that completed, then another put of the same key invoked after it: reading
+	// the first one's value after the end is stale (values are unique per key).
+	invoked := map[int]int64{}
+	lastPut := map[string]history.Event{}
+	var older *history.Event
+	var oldValue string
+	maxProc, end := 0, int64(0)
+	for _, e := range events {
+		maxProc, end = max(maxProc, e.Process), max(end, e.Time)
+		if e.Type == history.Invoke {
+			invoked[e.Process] = e.Time
+			continue
+		}
+		if e.F != "put" || e.Type != history.OK {
+			continue
+		}
+		if prev, ok := lastPut[e.Key]; ok && invoked[e.Process] > prev.Time {
+			p := prev
+			older, oldValue = &p, mustStr(t, prev.Value)
+		}
+		lastPut[e.Key] = e
+	}
+	require.NotNil(t, older, "the history has no two sequential puts of one key")
+	stale := []history.Event{
+		{Process: maxProc + 1, Type: history.Invoke, F: "get", Key: older.Key, Value: history.Null(), Time: end + 1},
+		{Process: maxProc + 1, Type: history.OK, F: "get", Key: older.Key, Value: history.Str(oldValue), Time: end + 2},
+	}
+	edited := filepath.Join(dir, "stale.jsonl")
+	w, err := os.Create(edited)
+	require.NoError(t, err)
+	require.NoError(t, history.Write(w, append(events, stale...)))
+	require.NoError(t, w.Close())
+	html := filepath.Join(dir, "v.html")
+	code, out, _ = orrery(t, "check", edited, "--model", "kv", "--html", html)
+	require.Equal(t, exitViolation, code, out)
+	assert.Contains(t, out, "violation: not linearizable")
+	assert.Contains(t, out, fmt.Sprintf("get %s -> %q", older.Key, oldValue))
+	st, err := os.Stat(html)
+	require.NoError(t, err)
+	assert.Greater(t, st.Size(), int64(1000))
+}
+
+func mustStr(t *testing.T, v history.Value) string {
+	t.Helper()
+	s, ok := v.Str()
+	require.True(t, ok)
+	return s
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -25,6 +26,7 @@ func simCommand() *cli.Command {
 				Flags: append(worldFlags(),
 					&cli.Uint64Flag{Name: "seed", Required: true, Usage: "the seed: same seed, same run"},
 					&cli.StringFlag{Name: "out", Usage: "where a failing run writes its evidence (default: a new temporary directory)"},
+					&cli.StringFlag{Name: "history", Usage: "also write the run's history (JSON Lines) to this file, pass or fail"},
 					&cli.BoolFlag{Name: "trace", Usage: "print every event of the run"}),
 				Action: simRun,
 			},
@@ -68,6 +70,11 @@ func simRun(c *cli.Context) error {
 	out, err := harness.RunSeed(s.sys, s.opts, s.chk)
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if path := c.String("history"); path != "" {
+		if err := writeHistory(path, out.Result.History); err != nil {
+			return cli.Exit(fmt.Sprintf("orrery sim run: %v", err), exitUsage)
+		}
 	}
 	printRun(w, s, out)
 	return verdict(c, s, out)
@@ -130,4 +137,16 @@ func verdict(c *cli.Context, s setup, out harness.Outcome) error {
 	}
 	fmt.Fprintf(w, "replay:   %s\n", replay)
 	return cli.Exit("", exitViolation)
+}
+
+func writeHistory(path string, events []history.Event) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := history.Write(f, events); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
