@@ -129,10 +129,30 @@ func TestHostsNemeses(t *testing.T) {
 	r := rand.New(rand.NewSource(seed))
 	for i, n := range nems {
 		require.True(t, Supported(n, c), n.Name())
+		var before string
+		if n.Name() == "partition-leader" {
+			before, err = c.Leader(ctx)
+			require.NoError(t, err)
+		}
 		desc, err := n.Start(ctx, c, r)
 		require.NoError(t, err, "%s start", n.Name())
-		time.Sleep(700 * time.Millisecond)
+		if strings.HasPrefix(n.Name(), "partition") || n.Name() == "loss" {
+			assert.Contains(t, ruleset(t, c), "drop", "%s: nftables rules in place", n.Name())
+		}
+		if n.Name() == "fsync" {
+			// The next write fsyncs: the faulted member halts and its process exits.
+			f := strings.Fields(desc)
+			target := f[len(f)-1]
+			writable(t, cli, "k", "fsync", 10*time.Second)
+			waitFor(t, 10*time.Second, func() bool { return !c.Running(target) })
+		} else if before != "" {
+			// The majority elects another leader: the partition really cuts.
+			waitFor(t, 10*time.Second, func() bool { l, err := c.Leader(ctx); return err == nil && l != before })
+		} else {
+			time.Sleep(700 * time.Millisecond)
+		}
 		require.NoError(t, n.Stop(ctx, c), "%s stop", n.Name())
+		assert.NotContains(t, ruleset(t, c), "drop", "%s: healed", n.Name())
 		took := writable(t, cli, "k", fmt.Sprintf("v%d", i+1), 20*time.Second)
 		t.Logf("%-17s %-60s healed, write after %v", n.Name(), desc, took.Round(time.Millisecond))
 	}
@@ -205,6 +225,29 @@ func TestHostsUpFailsCleanly(t *testing.T) {
 	require.Error(t, err)
 	t.Logf("Up: %v", err)
 	assert.Equal(t, before, netnsList(t))
+}
+
+// ruleset is the harness's nftables rules on every node.
+func ruleset(t *testing.T, c *nsCluster) string {
+	t.Helper()
+	var b strings.Builder
+	for _, n := range c.Nodes() {
+		out, err := netns.Command(c.Namespace(n), "nft", "list", "table", "ip", TableName).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		b.Write(out)
+	}
+	return b.String()
+}
+
+func waitFor(t *testing.T, within time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %v", within)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func netnsList(t *testing.T) []string {
