@@ -5,7 +5,7 @@ GO ?= go
 PKGS ?= ./...
 SEEDS ?= 1-200
 
-.PHONY: deps build test test-short lint sim bench bench-pod ci fmt
+.PHONY: deps build test test-short lint sim bench bench-pod ci fmt etcdctl-check
 
 deps:
 	bash scripts/deps.sh
@@ -41,5 +41,10 @@ bench:
 # Pod start-to-exit latency against unshare+chroot on the same rootfs (root only).
 bench-pod:
 	bash scripts/bench-pod.sh
+
+# The stock etcdctl v3.7.3 (built once into ${XDG_CACHE_HOME:-$HOME/.cache}/orrery) against
+# a 3-member `orrery cluster up`. `ORRERY_ETCDCTL_CHECK=1 go test ./e2e/` runs it too.
+etcdctl-check:
+	GO=$(GO) bash scripts/etcdctl-check.sh
 
 ci: test lint

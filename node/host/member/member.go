@@ -454,8 +454,14 @@ func (m *Member) transmit(peer, client uint64, msg c.Message) {
 	}
 }
 
-// deliver is the transport's callback (any goroutine).
+// deliver is the transport's callback (any goroutine). The transport accepts any sender
+// that names this member in its hello, so frames from IDs outside the cluster are
+// dropped here: a stranger must not forward requests or announce client URLs.
 func (m *Member) deliver(from uint64, payload []byte) {
+	if _, ok := m.peers[from]; !ok {
+		m.log.Warn("dropped peer frame: sender is not a member of the cluster", "from", from)
+		return
+	}
 	client, n := binary.Uvarint(payload)
 	if n <= 0 {
 		m.log.Warn("bad peer payload", "from", from)
@@ -483,9 +489,7 @@ func (m *Member) deliver(from uint64, payload []byte) {
 	case rsm.Reply, rsm.Redirect, rsm.Pushed:
 		m.local(client, msg)
 	default:
-		if _, ok := m.peers[from]; ok {
-			m.post(func() { m.handle(c.Receive{From: c.NodeID(from), Msg: msg}) })
-		}
+		m.post(func() { m.handle(c.Receive{From: c.NodeID(from), Msg: msg}) })
 	}
 }
 
