@@ -3,8 +3,8 @@ package faultproxy
 import (
 	"bytes"
 	"context"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"hash/crc32"
 	"io"
 	"net"
