@@ -5,7 +5,7 @@ GO ?= go
 PKGS ?= ./...
 SEEDS ?= 1-200
 
-.PHONY: deps build test test-short lint sim bench bench-pod ci fmt etcdctl-check
+.PHONY: deps build test test-short lint sim bench bench-pod ci fmt etcdctl-check jepsen
 
 deps:
 	bash scripts/deps.sh
@@ -47,4 +47,11 @@ bench-pod:
 etcdctl-check:
 	GO=$(GO) bash scripts/etcdctl-check.sh
 
-ci: test lint
+# A short combined Jepsen run against real nodes in network namespaces (needs root): 3
+# nodes, every nemesis, the register workload; about 2 minutes. The results folder
+# (history, summary.json, timeline, plots, logs) is left in $(JEPSEN_OUT).
+JEPSEN_OUT ?= results/jepsen-ci
+jepsen: build
+	./bin/orrery jepsen run --nodes 3 --time 30s --fault-interval 3s --nemesis all --workload register --out $(JEPSEN_OUT)
+
+ci: test lint jepsen

@@ -160,6 +160,6 @@ func (k *killNode) Stop(_ context.Context, c Cluster) error {
 // noop is a nemesis that does nothing, so schedules have a second kind to pick.
 type noop struct{}
 
-func (noop) Name() string                                             { return "fake-noop" }
+func (noop) Name() string                                               { return "fake-noop" }
 func (noop) Start(context.Context, Cluster, *rand.Rand) (string, error) { return "nothing", nil }
 func (noop) Stop(context.Context, Cluster) error                        { return nil }

@@ -157,13 +157,13 @@ func throughputSVG(events []history.Event, windows []FaultWindow) []byte {
 	p := newPlot("throughput: completions per second by outcome", end)
 	p.faults(windows)
 	buckets := int(math.Ceil(p.end))
-	counts := map[history.Type][]int{history.OK: make([]int, buckets+1), history.Fail: make([]int, buckets+1), history.Info: make([]int, buckets+1)}
+	counts := map[history.Type][]int{history.OK: make([]int, buckets), history.Fail: make([]int, buckets), history.Info: make([]int, buckets)}
 	peak := 1
 	for _, e := range events {
 		if e.Type == history.Invoke {
 			continue
 		}
-		s := int(e.Time / 1e9)
+		s := min(int(e.Time/1e9), buckets-1)
 		counts[e.Type][s]++
 		peak = max(peak, counts[e.Type][s])
 	}

@@ -2,6 +2,8 @@ package jepsen
 
 import (
 	"context"
+	"fmt"
+	"math/rand"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/orrery/orrery/checker/history"
 )
@@ -77,4 +80,31 @@ func TestRunWorkloadsAgainstFakeCluster(t *testing.T) {
 			assert.Equal(t, wl, back.Workload)
 		})
 	}
+}
+
+// eraser is a "bug": it deletes every element of the set workload, acknowledged or not.
+type eraser struct{}
+
+func (eraser) Name() string { return "fake-eraser" }
+
+func (eraser) Start(ctx context.Context, c Cluster, _ *rand.Rand) (string, error) {
+	cli, err := dial(c.Endpoints())
+	if err != nil {
+		return "", err
+	}
+	defer cli.Close()
+	resp, err := cli.Delete(ctx, setPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("erased %d elements", resp.Deleted), nil
+}
+
+func (eraser) Stop(context.Context, Cluster) error { return nil }
+
+func TestRunFindsLostElements(t *testing.T) {
+	sum, _ := fakeRun(t, "set", eraser{})
+	require.Equal(t, Invalid, sum.Valid, sum.Verdict)
+	assert.Contains(t, sum.Verdict, "lost")
+	assert.Positive(t, sum.Checker["lost_count"])
 }

@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math/rand"
 	"slices"
@@ -52,50 +53,69 @@ func family(name string) string {
 	return name
 }
 
-// periods is how many faulty periods fit: one starts at interval, 3*interval, ...
+// periods is how many faulty periods fit: one starts at interval, 3*interval, ...,
+// each before the end of the faulty phase.
 func (s *schedule) periods() int {
-	n := int((s.total/s.interval + 1) / 2)
-	return max(n, 1)
+	if s.total <= s.interval {
+		return 1
+	}
+	return int((s.total-s.interval-1)/(2*s.interval)) + 1
 }
 
-// next picks the nemeses of one faulty period.
+// next picks the nemeses of one faulty period: enough to go through the queue in the
+// periods left, one per family, from the families with the most kinds still queued
+// first (so a big family, the partitions, is spread over the periods).
 func (s *schedule) next(periodsLeft int) []Nemesis {
 	families := map[string]bool{}
 	for _, n := range s.nemeses {
 		families[family(n.Name())] = true
 	}
-	want := min(max((len(s.nemeses)+periodsLeft-1)/max(periodsLeft, 1), 1), len(families))
-	if len(s.queue) < want {
-		perm := s.rng.Perm(len(s.nemeses))
-		for _, i := range perm {
+	if len(s.queue) == 0 {
+		for _, i := range s.rng.Perm(len(s.nemeses)) {
 			s.queue = append(s.queue, s.nemeses[i])
 		}
 	}
-	var out []Nemesis
-	used := map[string]bool{}
-	for i := 0; i < len(s.queue) && len(out) < want; {
-		f := family(s.queue[i].Name())
-		if used[f] || slices.Contains(out, s.queue[i]) {
-			i++
-			continue
+	want := min(max((len(s.queue)+periodsLeft-1)/max(periodsLeft, 1), 1), len(families))
+	queued := map[string]int{}
+	var order []string // families in order of first appearance in the queue
+	for _, n := range s.queue {
+		f := family(n.Name())
+		if queued[f] == 0 {
+			order = append(order, f)
 		}
-		used[f] = true
+		queued[f]++
+	}
+	slices.SortStableFunc(order, func(a, b string) int { return queued[b] - queued[a] })
+	var out []Nemesis
+	for _, f := range order[:min(want, len(order))] {
+		i := slices.IndexFunc(s.queue, func(n Nemesis) bool { return family(n.Name()) == f })
 		out = append(out, s.queue[i])
 		s.queue = slices.Delete(s.queue, i, i+1)
 	}
+	// Kill and pause go last: a fault that talks to a node (clock, disk, fsync) must
+	// reach it before it goes down.
+	slices.SortStableFunc(out, func(a, b Nemesis) int {
+		return cmpBool(family(a.Name()) == "process", family(b.Name()) == "process")
+	})
 	return out
+}
+
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 func (s *schedule) run(ctx context.Context) []FaultWindow {
 	var windows []FaultWindow
 	left := s.periods()
 	for sleepCtx(ctx, s.interval) {
-		// After the first pass over the list, one kind at a time.
 		ns := s.next(left)
 		left = max(left-1, 1)
-		if len(windows) >= len(s.nemeses) {
-			ns = ns[:1]
-		}
 		var open []int // indexes into windows of the faults in force
 		for _, n := range ns {
 			w := FaultWindow{Nemesis: n.Name(), Start: s.now()}
@@ -106,6 +126,9 @@ func (s *schedule) run(ctx context.Context) []FaultWindow {
 				s.log.Warn("nemesis start failed", "nemesis", n.Name(), "err", err)
 				s.stop(n) // a failed start may have applied part of the fault
 				windows = append(windows, w)
+				if !errors.Is(err, ErrUnsupported) {
+					s.queue = append([]Nemesis{n}, s.queue...) // another chance next period
+				}
 				continue
 			}
 			s.log.Info("fault", "nemesis", n.Name(), "what", desc)

@@ -7,7 +7,8 @@ set -euo pipefail
 # nftables: partitions and packet loss for the Jepsen harness.
 # busybox-static: a tiny static userland for test container images.
 # util-linux: nsenter (pod enter) and unshare.
-packages=(iproute2 nftables busybox-static util-linux ca-certificates git make)
+# chromium: headless rendering test of the Jepsen harness's timeline and plots.
+packages=(iproute2 nftables busybox-static util-linux ca-certificates git make chromium)
 
 missing=()
 for p in "${packages[@]}"; do
