@@ -120,6 +120,8 @@ func TestCheckWatch(t *testing.T) {
 			ops: [][]string{watchOp(9, "replay", `["7","put","k","a"]`, evB, evDel)}, valid: Invalid, problem: "acknowledged at revision 2"},
 		{name: "committed a write never attempted",
 			ops: [][]string{watchOp(9, "replay", evA, evB, evDel, `["5","put","q","n"]`)}, valid: Invalid, problem: "no put attempted"},
+		{name: "one put applied twice",
+			ops: [][]string{watchOp(9, "replay", evA, `["3","put","k","a"]`, evDel)}, valid: Invalid, problem: "applied twice"},
 		{name: "replay out of order",
 			ops: [][]string{watchOp(9, "replay", evB, evA, evDel)}, valid: Invalid, problem: "replay:"},
 	} {

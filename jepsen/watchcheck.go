@@ -149,7 +149,7 @@ func checkCommitted(committed []wev, writes []history.Op) []string {
 		puts[kv{w.Key, v}] = w
 	}
 	var problems []string
-	seen := map[kv]bool{}
+	seen := map[kv]int64{}
 	for _, e := range committed {
 		if e.typ == "delete" {
 			if !deletes[e.key] {
@@ -162,14 +162,18 @@ func checkCommitted(committed []wev, writes []history.Op) []string {
 			problems = append(problems, fmt.Sprintf("committed %s, which no put attempted", e))
 			continue
 		}
-		seen[kv{e.key, e.val}] = true
+		if rev, twice := seen[kv{e.key, e.val}]; twice {
+			problems = append(problems, fmt.Sprintf("one put applied twice: %s=%q committed at revisions %d and %d", e.key, e.val, rev, e.rev))
+			continue
+		}
+		seen[kv{e.key, e.val}] = e.rev
 		if rev, ok := opRevision(w); ok && w.Outcome == history.OK && rev != e.rev {
 			problems = append(problems, fmt.Sprintf("committed %s, but the put was acknowledged at revision %d", e, rev))
 		}
 	}
 	for _, w := range writes {
 		v, _ := w.Input.Str()
-		if w.F == "put" && w.Outcome == history.OK && !seen[kv{w.Key, v}] {
+		if w.F == "put" && w.Outcome == history.OK && seen[kv{w.Key, v}] == 0 {
 			problems = append(problems, fmt.Sprintf("lost write: put %s=%q by process %d was acknowledged but never committed", w.Key, v, w.Process))
 		}
 	}
