@@ -102,8 +102,41 @@ type Member struct {
 	status atomic.Pointer[Status]
 	urls   map[uint64][]string // members' client URLs, as they announced them (under mu)
 
-	faults  faults
-	lastNow time.Duration // owned by the run goroutine
+	faults    faults
+	lastNow   time.Duration // owned by the run goroutine
+	forwarded recentIDs     // client IDs of forwarded requests lately received
+}
+
+// recentIDs remembers IDs seen in the last forwardMemory. TCP does not duplicate frames,
+// but a reconnecting transport, a proxy or a fault injector may; a forwarded write must
+// not be proposed twice.
+type recentIDs struct {
+	mu    sync.Mutex
+	at    map[uint64]time.Time
+	purge time.Time
+}
+
+const forwardMemory = time.Minute
+
+func (r *recentIDs) seen(id uint64, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.at == nil {
+		r.at = map[uint64]time.Time{}
+	}
+	if now.Sub(r.purge) > forwardMemory {
+		for k, t := range r.at {
+			if now.Sub(t) > forwardMemory {
+				delete(r.at, k)
+			}
+		}
+		r.purge = now
+	}
+	if _, ok := r.at[id]; ok {
+		return true
+	}
+	r.at[id] = now
+	return false
 }
 
 // Status is a snapshot of the member's raft state, refreshed by the run loop.
@@ -484,7 +517,13 @@ func (m *Member) deliver(from uint64, payload []byte) {
 	}
 	switch msg := msg.(type) {
 	case rsm.Request:
-		// A request another member forwarded to us as leader: answer its client.
+		// A request another member forwarded to us as leader: answer its client. Each
+		// forwarded request has a client ID of its own and no session (seq 0), so a copy
+		// of the frame would be proposed again; drop copies here.
+		if m.forwarded.seen(msg.Client, time.Now()) {
+			m.log.Warn("duplicate forwarded request dropped", "from", from, "client", msg.Client)
+			return
+		}
 		m.post(func() { m.handle(c.Receive{From: c.NodeID(msg.Client), Msg: msg}) })
 	case rsm.Reply, rsm.Redirect, rsm.Pushed:
 		m.local(client, msg)
