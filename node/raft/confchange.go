@@ -29,10 +29,13 @@ func (t ConfChangeType) String() string {
 	return fmt.Sprintf("ConfChangeType(%d)", uint8(t))
 }
 
-// ConfChange changes the membership of one node.
+// ConfChange changes the membership of one node. Context is opaque to raft: it travels
+// with the change in its entry, for the application's own record of the membership (rsm
+// puts its member table there: names and peer URLs).
 type ConfChange struct {
-	Type   ConfChangeType
-	NodeID uint64
+	Type    ConfChangeType
+	NodeID  uint64
+	Context []byte
 }
 
 // ConfChangeEntry is the payload of an EntryConfChange: the change and the complete
@@ -99,12 +102,23 @@ func insert(ids []uint64, id uint64) []uint64 {
 	return out
 }
 
-// EncodeConfChange encodes c as the Data of an EntryConfChange.
+// EncodeConfChange encodes c as the Data of an EntryConfChange. A change without a
+// Context has format 1 (the original one, so old logs and traces keep their bytes); one
+// with a Context has format 2, which appends it, length-prefixed.
 func EncodeConfChange(c ConfChangeEntry) []byte {
-	b := []byte{1, byte(c.Change.Type)}
+	format := byte(1)
+	if len(c.Change.Context) > 0 {
+		format = 2
+	}
+	b := []byte{format, byte(c.Change.Type)}
 	b = binary.AppendUvarint(b, c.Change.NodeID)
 	b = appendIDs(b, c.State.Voters)
-	return appendIDs(b, c.State.Learners)
+	b = appendIDs(b, c.State.Learners)
+	if format == 2 {
+		b = binary.AppendUvarint(b, uint64(len(c.Change.Context)))
+		b = append(b, c.Change.Context...)
+	}
+	return b
 }
 
 func appendIDs(b []byte, ids []uint64) []byte {
@@ -120,7 +134,7 @@ var ErrBadEncoding = errors.New("raft: malformed conf change encoding")
 
 // DecodeConfChange decodes the Data of an EntryConfChange.
 func DecodeConfChange(data []byte) (ConfChangeEntry, error) {
-	if len(data) < 2 || data[0] != 1 {
+	if len(data) < 2 || data[0] != 1 && data[0] != 2 {
 		return ConfChangeEntry{}, ErrBadEncoding
 	}
 	var c ConfChangeEntry
@@ -129,6 +143,12 @@ func DecodeConfChange(data []byte) (ConfChangeEntry, error) {
 	c.Change.NodeID = d.uvarint()
 	c.State.Voters = d.ids()
 	c.State.Learners = d.ids()
+	if data[0] == 2 {
+		c.Change.Context = d.bytes()
+		if len(c.Change.Context) == 0 {
+			d.err = true // format 2 is only written for a non-empty context
+		}
+	}
 	if d.err || len(d.buf) != 0 {
 		return ConfChangeEntry{}, ErrBadEncoding
 	}
@@ -148,6 +168,17 @@ func (d *decoder) uvarint() uint64 {
 	}
 	d.buf = d.buf[n:]
 	return v
+}
+
+func (d *decoder) bytes() []byte {
+	n := d.uvarint()
+	if d.err || n > uint64(len(d.buf)) {
+		d.err = true
+		return nil
+	}
+	out := slices.Clone(d.buf[:n])
+	d.buf = d.buf[n:]
+	return out
 }
 
 func (d *decoder) ids() []uint64 {

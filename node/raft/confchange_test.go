@@ -14,16 +14,16 @@ func TestConfStateApply(t *testing.T) {
 		want ConfState
 		err  bool
 	}{
-		{ConfChange{ConfChangeAddVoter, 5}, ConfState{Voters: []uint64{1, 2, 3, 5}, Learners: []uint64{4}}, false},
-		{ConfChange{ConfChangeAddVoter, 4}, ConfState{Voters: []uint64{1, 2, 3, 4}, Learners: []uint64{}}, false},
-		{ConfChange{ConfChangeAddVoter, 2}, ConfState{}, true},
-		{ConfChange{ConfChangeAddLearner, 5}, ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{4, 5}}, false},
-		{ConfChange{ConfChangeAddLearner, 1}, ConfState{}, true},
-		{ConfChange{ConfChangeRemove, 1}, ConfState{Voters: []uint64{2, 3}, Learners: []uint64{4}}, false},
-		{ConfChange{ConfChangeRemove, 4}, ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{}}, false},
-		{ConfChange{ConfChangeRemove, 9}, ConfState{}, true},
-		{ConfChange{ConfChangeAddVoter, 0}, ConfState{}, true},
-		{ConfChange{9, 5}, ConfState{}, true},
+		{ConfChange{Type: ConfChangeAddVoter, NodeID: 5}, ConfState{Voters: []uint64{1, 2, 3, 5}, Learners: []uint64{4}}, false},
+		{ConfChange{Type: ConfChangeAddVoter, NodeID: 4}, ConfState{Voters: []uint64{1, 2, 3, 4}, Learners: []uint64{}}, false},
+		{ConfChange{Type: ConfChangeAddVoter, NodeID: 2}, ConfState{}, true},
+		{ConfChange{Type: ConfChangeAddLearner, NodeID: 5}, ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{4, 5}}, false},
+		{ConfChange{Type: ConfChangeAddLearner, NodeID: 1}, ConfState{}, true},
+		{ConfChange{Type: ConfChangeRemove, NodeID: 1}, ConfState{Voters: []uint64{2, 3}, Learners: []uint64{4}}, false},
+		{ConfChange{Type: ConfChangeRemove, NodeID: 4}, ConfState{Voters: []uint64{1, 2, 3}, Learners: []uint64{}}, false},
+		{ConfChange{Type: ConfChangeRemove, NodeID: 9}, ConfState{}, true},
+		{ConfChange{Type: ConfChangeAddVoter, NodeID: 0}, ConfState{}, true},
+		{ConfChange{Type: 9, NodeID: 5}, ConfState{}, true},
 	} {
 		got, err := base.Apply(tc.cc)
 		if tc.err {
@@ -33,7 +33,7 @@ func TestConfStateApply(t *testing.T) {
 		require.NoError(t, err, "%+v", tc.cc)
 		assert.Equal(t, tc.want, got, "%+v", tc.cc)
 	}
-	_, err := ConfState{Voters: []uint64{1}}.Apply(ConfChange{ConfChangeRemove, 1})
+	_, err := ConfState{Voters: []uint64{1}}.Apply(ConfChange{Type: ConfChangeRemove, NodeID: 1})
 	assert.ErrorIs(t, err, ErrBadConfChange, "last voter")
 }
 
@@ -51,10 +51,43 @@ func TestConfChangeEncoding(t *testing.T) {
 	}
 }
 
+// TestConfChangeContext: a change's Context survives the entry encoding and the leader's
+// re-encoding with the resulting configuration, and a change without one keeps format 1.
+func TestConfChangeContext(t *testing.T) {
+	c := ConfChangeEntry{
+		Change: ConfChange{Type: ConfChangeAddVoter, NodeID: 7, Context: []byte("n7=http://10.0.0.7:2380")},
+		State:  ConfState{Voters: []uint64{1, 7}},
+	}
+	data := EncodeConfChange(c)
+	assert.Equal(t, byte(2), data[0])
+	got, err := DecodeConfChange(data)
+	require.NoError(t, err)
+	assert.Equal(t, c, got)
+	_, err = DecodeConfChange(data[:len(data)-1])
+	assert.ErrorIs(t, err, ErrBadEncoding, "truncated context")
+
+	plain := EncodeConfChange(ConfChangeEntry{Change: ConfChange{Type: ConfChangeRemove, NodeID: 7}})
+	assert.Equal(t, byte(1), plain[0])
+
+	e := newEnv(t)
+	require.NoError(t, e.addNode(1, ConfState{Voters: []uint64{1}}, 0, Config{}))
+	require.NoError(t, e.node(1).Campaign())
+	e.stabilize()
+	require.NoError(t, e.node(1).ProposeConfChange(ConfChange{Type: ConfChangeAddLearner, NodeID: 9, Context: []byte("ctx")}))
+	rd := e.node(1).Ready()
+	require.NotEmpty(t, rd.Entries)
+	last := rd.Entries[len(rd.Entries)-1]
+	require.Equal(t, EntryConfChange, last.Type)
+	cce, err := DecodeConfChange(last.Data)
+	require.NoError(t, err)
+	assert.Equal(t, []byte("ctx"), cce.Change.Context)
+	assert.Equal(t, []uint64{9}, cce.State.Learners)
+}
+
 // FuzzDecodeConfChange: decoding never panics, and whatever decodes re-encodes to the same
 // bytes.
 func FuzzDecodeConfChange(f *testing.F) {
-	f.Add(EncodeConfChange(ConfChangeEntry{Change: ConfChange{ConfChangeAddVoter, 4}, State: ConfState{Voters: []uint64{1, 4}}}))
+	f.Add(EncodeConfChange(ConfChangeEntry{Change: ConfChange{Type: ConfChangeAddVoter, NodeID: 4}, State: ConfState{Voters: []uint64{1, 4}}}))
 	f.Add([]byte{1, 3, 0, 0, 0})
 	f.Add([]byte{1, 1, 0xff, 0xff, 0xff})
 	f.Fuzz(func(t *testing.T, data []byte) {

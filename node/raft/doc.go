@@ -83,7 +83,9 @@
 // resulting configuration (EncodeConfChange), so every node knows the configuration at
 // each index of its log, even one that joined late. The driver does not call anything when
 // it applies a conf-change entry: raft has already applied it internally; the application
-// may decode it (DecodeConfChange) to update its own view of the membership. For snapshots
+// may decode it (DecodeConfChange) to update its own view of the membership; a change's
+// Context, opaque to raft, carries the application's data about it (node/rsm puts the
+// member table with names and peer URLs there). For snapshots
 // it asks ConfStateAt(applied). A leader whose removal commits steps down; a removed or
 // learner node never campaigns.
 //
