@@ -40,7 +40,7 @@ type watchingClient struct {
 	id       component.NodeID
 	servers  []component.NodeID
 	r        *rand.Rand
-	rewind   bool // reopen the watch from random past revisions now and then
+	rewind   bool   // reopen the watch from random past revisions now and then
 	key, end []byte // the watched range (watchPrefix unless set)
 	next     int
 	last     int64            // last revision released; 1 (the empty store) at first
