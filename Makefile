@@ -54,4 +54,4 @@ JEPSEN_OUT ?= results/jepsen-ci
 jepsen: build
 	./bin/orrery jepsen run --nodes 3 --time 30s --fault-interval 3s --nemesis all --workload register --out $(JEPSEN_OUT)
 
-ci: test lint jepsen
+ci: test lint jepsen etcdctl-check
