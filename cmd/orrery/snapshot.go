@@ -47,9 +47,11 @@ func snapshotRestore(cc *cli.Context) error {
 	}
 	found := false
 	var voters []c.NodeID
+	var members []rsm.Member
 	for _, p := range peers {
 		found = found || p.Name == cc.String("name")
 		voters = append(voters, c.NodeID(p.ID))
+		members = append(members, rsm.Member{ID: p.ID, Name: p.Name, PeerURLs: []string{p.PeerURL()}})
 	}
 	if !found {
 		return usagef("snapshot restore: --name %q is not in --initial-cluster", cc.String("name"))
@@ -74,7 +76,7 @@ func snapshotRestore(cc *cli.Context) error {
 		return cli.Exit(fmt.Sprintf("orrery snapshot restore: %v", err), 1)
 	}
 	defer d.Close()
-	for _, rec := range rsm.BootstrapRecords(state, voters) {
+	for _, rec := range rsm.BootstrapRecords(state, voters, members) {
 		d.Append(rsm.BootstrapFile, rec)
 	}
 	if err := d.Sync(); err != nil {

@@ -20,13 +20,15 @@ func (p peer) String() string { return p.M.String() }
 // Streamer. A Local request is answered by the server that receives it (see Local).
 // Seq 0 opts out of the session table: such a write is not deduplicated, for clients that
 // never retry it under the same identity (a real host's one-shot gRPC requests, each with
-// its own Client).
+// its own Client). A Conf request asks the leader for a membership change (built by
+// ConfChangeRequest).
 type Request struct {
 	Client  uint64
 	Seq     uint64
 	Read    bool
 	Stream  bool
 	Local   bool
+	Conf    bool
 	Payload []byte
 }
 
@@ -46,6 +48,8 @@ func (r Request) String() string {
 		kind = "read"
 	case r.Local:
 		kind = "local"
+	case r.Conf:
+		kind = "conf"
 	}
 	return fmt.Sprintf("request %s c=%d s=%d %q", kind, r.Client, r.Seq, r.Payload)
 }

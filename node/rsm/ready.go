@@ -117,7 +117,11 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 	if e.Type != raft.EntryNormal || len(e.Data) == 0 {
 		// Leaders' empty entries and membership changes are observed too: a committed
 		// entry that is later replaced by one of them must not go unnoticed.
-		return []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d t=%d type=%d %q", e.Index, e.Term, e.Type, e.Data)}}
+		effs := []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d t=%d type=%d %q", e.Index, e.Term, e.Type, e.Data)}}
+		if e.Type == raft.EntryConfChange {
+			effs = append(effs, s.applyConfChange(e)...)
+		}
+		return effs
 	}
 	req, err := decodeProposal(e.Data)
 	if err != nil {
@@ -190,7 +194,7 @@ func (s *Server) maybeSnapshot() []c.Effect {
 	if err != nil {
 		panic(fmt.Sprintf("rsm: conf state at %d: %v", s.applied, err))
 	}
-	snap, err := s.ms.CreateSnapshot(s.applied, cs, append(s.sess.encode(), s.app.Snapshot()...))
+	snap, err := s.ms.CreateSnapshot(s.applied, cs, s.snapshotData())
 	if err != nil {
 		panic(fmt.Sprintf("rsm: snapshot at %d: %v", s.applied, err))
 	}

@@ -15,7 +15,11 @@ import (
 // Config describes one server.
 type Config struct {
 	ID    c.NodeID
-	Peers []c.NodeID // every voter of the initial cluster, self included
+	Peers []c.NodeID // every voter of the initial cluster, self included; none to join
+	// Members are the initial members' attributes (names, peer URLs), seeding the replicated
+	// member table (see Members). Optional: without them the table stays empty until a
+	// membership change is applied. Like Peers, pass them again on every restart.
+	Members []Member
 	// Tick is the local-clock period of raft ticks; ElectionTick and HeartbeatTick count
 	// them. Defaults: 10ms, 10 and 1.
 	Tick                        time.Duration
@@ -58,6 +62,8 @@ type Server struct {
 	readsAsked         map[uint64]waitingRead // by context
 	readsReady         []waitingRead          // read index known, waiting for apply
 	refusing           string                 // non-empty: the WAL is corrupt, stay down
+	members            []Member               // the replicated member table, by ID
+	confWait           *confWaiter            // the client of the conf change proposed here
 }
 
 type waitingRead struct {
@@ -133,6 +139,8 @@ func (s *Server) start(d c.Recovery) []c.Effect {
 	}
 	s.lowSegment = 1
 	s.app, s.sess = s.cfg.NewApp(), sessions{}
+	s.members = cloneMembers(s.cfg.Members)
+	slices.SortFunc(s.members, func(a, b Member) int { return cmpID(a.ID, b.ID) })
 	s.waiting, s.readsAsked, s.readsReady = map[[2]uint64]c.NodeID{}, map[uint64]waitingRead{}, nil
 	snap, _ := s.ms.Snapshot()
 	if !snap.IsEmpty() {
@@ -151,6 +159,10 @@ func (s *Server) segments(d c.Recovery) []string {
 	for name := range d.Files {
 		names = append(names, name)
 	}
+	names = slices.DeleteFunc(names, func(name string) bool {
+		_, ok := segmentNumber(name)
+		return !ok // other files belong to the driver
+	})
 	slices.SortFunc(names, func(a, b string) int {
 		x, _ := segmentNumber(a)
 		y, _ := segmentNumber(b)
@@ -178,9 +190,17 @@ func (s *Server) newNode(snap raft.Snapshot) *raft.Node {
 	return n
 }
 
-// restore loads a snapshot into the application.
+// restore loads a snapshot into the member table, the sessions and the application. A
+// snapshot without a table (written before there was one) keeps the configured table.
 func (s *Server) restore(snap raft.Snapshot) {
-	sess, rest, err := decodeSessions(snap.Data)
+	ms, rest, err := splitTable(snap.Data)
+	if err != nil {
+		panic(fmt.Sprintf("rsm: snapshot at %d: member table: %v", snap.Metadata.Index, err))
+	}
+	if ms != nil {
+		s.members = ms
+	}
+	sess, rest, err := decodeSessions(rest)
 	if err != nil {
 		panic(fmt.Sprintf("rsm: snapshot at %d: sessions: %v", snap.Metadata.Index, err))
 	}
@@ -218,6 +238,9 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 		}
 		leader := s.lead == uint64(s.cfg.ID)
 		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: l.Local(req.Payload, leader)}}}
+	}
+	if req.Conf {
+		return s.confRequest(from, req)
 	}
 	if req.Read && s.cfg.Bugs.On(BugStaleRead) {
 		// The planted bug: any server answers from whatever it has applied.

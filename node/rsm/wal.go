@@ -187,16 +187,19 @@ func applySnapshot(ms *raft.MemoryStorage, s raft.Snapshot) error {
 
 // BootstrapRecords returns the WAL records of a member of a new cluster whose state
 // starts from an application snapshot (etcdutl's snapshot restore): a raft snapshot at
-// index 1 of term 1 naming the voters, with empty sessions, and the matching hard state.
-// Write them to the file BootstrapFile of an empty data dir.
-func BootstrapRecords(appState []byte, voters []c.NodeID) [][]byte {
+// index 1 of term 1 naming the voters, with their member table (members, optional: their
+// names and peer URLs), empty sessions, and the matching hard state. Write them to the file
+// BootstrapFile of an empty data dir.
+func BootstrapRecords(appState []byte, voters []c.NodeID, members []Member) [][]byte {
 	ids := make([]uint64, len(voters))
 	for i, v := range voters {
 		ids[i] = uint64(v)
 	}
 	slices.Sort(ids)
+	s := Server{members: cloneMembers(members), sess: sessions{}, app: rawState(appState)}
+	slices.SortFunc(s.members, func(a, b Member) int { return cmpID(a.ID, b.ID) })
 	snap := raft.Snapshot{
-		Data:     append(sessions{}.encode(), appState...),
+		Data:     s.snapshotData(),
 		Metadata: raft.SnapshotMetadata{Index: 1, Term: 1, ConfState: raft.ConfState{Voters: ids}},
 	}
 	return [][]byte{encodeSnapshot(snap), encodeHardState(raft.HardState{Term: 1, Commit: 1})}
@@ -204,3 +207,21 @@ func BootstrapRecords(appState []byte, voters []c.NodeID) [][]byte {
 
 // BootstrapFile is the WAL segment BootstrapRecords belong in.
 var BootstrapFile = segmentName(1)
+
+// rawState is an application state already in its snapshot form.
+type rawState []byte
+
+func (r rawState) Apply([]byte) []byte       { return nil }
+func (r rawState) Read([]byte) []byte        { return nil }
+func (r rawState) Snapshot() []byte          { return r }
+func (r rawState) Restore(data []byte) error { return nil }
+
+func cmpID(a, b uint64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}

@@ -111,7 +111,7 @@ func TestBootstrapRecords(t *testing.T) {
 	src := &testApp{}
 	src.Apply([]byte("a"))
 	src.Apply([]byte("b"))
-	recs := BootstrapRecords(src.Snapshot(), []c.NodeID{1})
+	recs := BootstrapRecords(src.Snapshot(), []c.NodeID{1}, nil)
 	s := NewServer(Config{ID: 1, Peers: []c.NodeID{1}, NewApp: func() Application { return &testApp{} }}, rand.New(rand.NewPCG(1, 2)))
 	s.Handle(0, c.Start{Disk: c.Recovery{Files: map[string][][]byte{BootstrapFile: recs}}})
 	st, ok := s.Status()

@@ -38,7 +38,7 @@ func EncodeMessage(m c.Message) ([]byte, error) {
 		b := []byte{wireRequest}
 		b = binary.AppendUvarint(b, m.Client)
 		b = binary.AppendUvarint(b, m.Seq)
-		b = append(b, flagByte(m.Read, m.Stream, m.Local))
+		b = append(b, flagByte(m.Read, m.Stream, m.Local, m.Conf))
 		return appendBytes(b, m.Payload), nil
 	case Reply:
 		b := []byte{wireReply}
@@ -74,8 +74,8 @@ func DecodeMessage(b []byte) (c.Message, error) {
 	case wireRequest:
 		req := Request{Client: r.uvarint(), Seq: r.uvarint()}
 		f := r.byte()
-		req.Read, req.Stream, req.Local = f&1 != 0, f&2 != 0, f&4 != 0
-		if f > 7 && r.err == nil {
+		req.Read, req.Stream, req.Local, req.Conf = f&1 != 0, f&2 != 0, f&4 != 0, f&8 != 0
+		if f > 15 && r.err == nil {
 			return nil, fmt.Errorf("%w: request flags %#x", ErrBadMessage, f)
 		}
 		req.Payload = r.bytes()
