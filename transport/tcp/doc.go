@@ -37,7 +37,9 @@
 // table pointing at a reused address is caught rather than delivering to the wrong node).
 // With TLS, both sides present certificates from the cluster CA; the certificate is not yet
 // tied to the ID in the hello, so mTLS keeps strangers out but trusts members to name
-// themselves truthfully.
+// themselves truthfully. A hello from ID 0 to ID 0 opens a query instead (Query,
+// Config.Answer): one frame each way, for a member joining the cluster that does not know
+// its ID or the member table yet.
 //
 // # Use
 //

@@ -42,7 +42,7 @@ func decodeHello(body []byte) (hello, error) {
 		return hello{}, fmt.Errorf("%w: version %d, want %d", ErrHandshake, v, helloVersion)
 	}
 	h := hello{from: binary.BigEndian.Uint64(body[5:13]), to: binary.BigEndian.Uint64(body[13:21])}
-	if h.from == 0 {
+	if h.from == 0 && h.to != 0 {
 		return hello{}, fmt.Errorf("%w: sender ID 0", ErrHandshake)
 	}
 	return h, nil

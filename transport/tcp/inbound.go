@@ -81,9 +81,14 @@ func (t *Transport) serve(conn net.Conn) {
 	defer t.wg.Done()
 	r := NewReader(bufio.NewReaderSize(conn, readBufSize), t.cfg.MaxFrame)
 	from, err := t.handshake(conn, r)
-	if err != nil {
+	if err == nil && from == 0 {
+		err = t.answer(conn, r)
+	}
+	if err != nil || from == 0 {
 		t.untrack(conn, 0)
-		t.endInbound(conn, 0, &t.stats.anon, err)
+		if err != nil {
+			t.endInbound(conn, 0, &t.stats.anon, err)
+		}
 		return
 	}
 	t.claim(from, conn)
@@ -123,6 +128,9 @@ func (t *Transport) handshake(conn net.Conn, r *Reader) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
+	if h.from == 0 { // a query (hello from 0 to 0)
+		return 0, nil
+	}
 	if h.to != t.cfg.ID {
 		return 0, fmt.Errorf("%w: node %d addressed node %d, this is node %d", ErrHandshake, h.from, h.to, t.cfg.ID)
 	}
@@ -155,4 +163,20 @@ func (t *Transport) endInbound(conn net.Conn, from uint64, c *counters, err erro
 	default:
 		log.Warn("peer connection failed", "err", err)
 	}
+}
+
+// answer serves a query connection: one question, one answer, then the connection closes.
+func (t *Transport) answer(conn net.Conn, r *Reader) error {
+	if t.cfg.Answer == nil {
+		return fmt.Errorf("%w: query, but this transport answers none", ErrHandshake)
+	}
+	q, err := r.Next()
+	if err != nil {
+		return err
+	}
+	if err := conn.SetWriteDeadline(time.Now().Add(handshakeTimeout)); err != nil {
+		return err
+	}
+	_, err = conn.Write(AppendFrame(nil, t.cfg.Answer(q)))
+	return err
 }

@@ -47,6 +47,10 @@ type Config struct {
 	// for one connection. While it runs, that connection is not read, so a slow Deliver
 	// pushes back on the sender through TCP, whose queue then drops. Required.
 	Deliver func(from uint64, payload []byte)
+	// Answer, if set, answers queries (see Query) from callers that are not members yet,
+	// such as a member joining the cluster that needs the member table. It runs on the
+	// query's connection goroutine and must be safe for concurrent use.
+	Answer func(query []byte) []byte
 }
 
 func (c Config) withDefaults() (Config, error) {
