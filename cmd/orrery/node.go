@@ -38,7 +38,7 @@ func nodeFlags() []cli.Flag {
 		str("advertise-client-urls", "", "client URLs to advertise to the cluster (default: --listen-client-urls)"),
 		str("initial-advertise-peer-urls", "", "peer URL to advertise (default: --listen-peer-urls)"),
 		str("initial-cluster", "", "initial cluster: name=peerURL,... (default: NAME=--initial-advertise-peer-urls)"),
-		str("initial-cluster-state", "new", "new (bootstrap or restart) or existing (the data dir must hold state, e.g. from orrery snapshot restore)"),
+		str("initial-cluster-state", "new", "new (bootstrap or restart) or existing (join a running cluster after etcdctl member add, or start on a restored data dir)"),
 		str("listen-metrics-urls", "", "URL to serve /metrics, /health and /version over HTTP"),
 		&cli.Uint64Flag{Name: "snapshot-count", Value: 10000, Usage: "applied entries between snapshots (log compaction)", EnvVars: env("snapshot-count")},
 		&cli.IntFlag{Name: "heartbeat-interval", Value: 100, Usage: "milliseconds between heartbeats (raft's tick)", EnvVars: env("heartbeat-interval")},
@@ -139,12 +139,13 @@ func nodeOptions(c *cli.Context) (daemon.Options, error) {
 	if dir == "" {
 		dir = name + ".orrery"
 	}
+	join := false
 	switch state := c.String("initial-cluster-state"); state {
 	case "new":
 	case "existing":
-		if !hasData(dir) {
-			return o, fmt.Errorf("--initial-cluster-state existing: data dir %s holds no state; joining a running cluster needs membership changes, which Orrery does not have yet (restore a snapshot into the data dir first)", dir)
-		}
+		// With an empty data dir the member joins: it asks the members in
+		// --initial-cluster for the member table and finds its ID there by its peer URL.
+		join = !hasData(dir)
 	default:
 		return o, fmt.Errorf("--initial-cluster-state %q: want new or existing", state)
 	}
@@ -173,7 +174,7 @@ func nodeOptions(c *cli.Context) (daemon.Options, error) {
 		Member: member.Config{
 			ID: self.ID, Peers: peers, DataDir: dir, ListenPeer: listenPeer[0], PeerTLS: peerTLS,
 			ClientURLs: strings.Split(advertise, ","), Tick: hb, ElectionTicks: c.Int("election-timeout") / c.Int("heartbeat-interval"),
-			SnapshotEvery: c.Uint64("snapshot-count"), Bugs: bs,
+			SnapshotEvery: c.Uint64("snapshot-count"), Bugs: bs, Join: join,
 		},
 		ListenClient: listenClient, ClientTLS: clientTLS, ListenMetrics: metrics,
 		MaxRequestBytes: c.Int("max-request-bytes"), Logger: log, UnsafeFaultAdmin: c.Bool("unsafe-fault-admin"),

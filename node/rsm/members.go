@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	c "github.com/orrery/orrery/node/component"
@@ -59,7 +60,7 @@ func (s *Server) Members() []Member { return cloneMembers(s.members) }
 // entry carries the whole member table after the change (raft.ConfChange.Context), so
 // every server, also one that joined late, learns the table from it. The change is done
 // when its entry is applied: Members then shows it, and the server emits an Observe of kind
-// "member".
+// "member" (and "member-removed" with the ID, for a removal).
 func (s *Server) ProposeConfChange(cc raft.ConfChange, m Member) error {
 	_, err := s.proposeConf(cc, m)
 	return err
@@ -171,8 +172,13 @@ func (s *Server) applyConfChange(e raft.Entry) []c.Effect {
 		s.confWait = nil
 		effs = append(effs, c.Send{To: w.from, Msg: Reply{Client: w.client, Seq: w.seq, Result: encodeConfResult(s.members, nil)}})
 	}
-	if cc.Type == raft.ConfChangeRemove && cc.NodeID == uint64(s.cfg.ID) {
-		effs = append(effs, c.Halt{Reason: ReasonRemoved})
+	if cc.Type == raft.ConfChangeRemove {
+		// Drivers tell the removed member, which may never see this entry: the leader
+		// stopped replicating to it when the entry was appended.
+		effs = append(effs, c.Observe{Kind: "member-removed", Value: strconv.FormatUint(cc.NodeID, 10)})
+		if cc.NodeID == uint64(s.cfg.ID) {
+			effs = append(effs, c.Halt{Reason: ReasonRemoved})
+		}
 	}
 	return effs
 }
@@ -229,6 +235,10 @@ func ConfChangeRequest(cc raft.ConfChange, m Member) Request {
 	return Request{Conf: true, Payload: append(b, encodeMembers([]Member{m})...)}
 }
 
+// MembersRequest is the Request that reads the member table linearizably (after a read
+// index, on the leader); the result decodes with DecodeConfChangeResult.
+func MembersRequest() Request { return Request{Conf: true} }
+
 func decodeConfRequest(b []byte) (raft.ConfChange, Member, error) {
 	r := &reader{b: b}
 	cc := raft.ConfChange{Type: raft.ConfChangeType(r.byte()), NodeID: r.uvarint()}
@@ -270,6 +280,13 @@ func encodeConfResult(ms []Member, err error) []byte {
 	}
 	return append([]byte{byte(len(confErrors))}, ": "+err.Error()...)
 }
+
+// EncodeMembers encodes a member table; DecodeMembers reads it back. Drivers use them to
+// hand the table to a member that is joining.
+func EncodeMembers(ms []Member) []byte { return encodeMembers(ms) }
+
+// DecodeMembers decodes what EncodeMembers wrote.
+func DecodeMembers(b []byte) ([]Member, error) { return decodeMembers(b) }
 
 // The member table's encoding: a format byte, the count, then per member its ID, name,
 // peer URLs and learner flag.

@@ -184,8 +184,14 @@ func TestConfChangeJoinPromoteRemove(t *testing.T) {
 	assert.Equal(t, tc.srvs[lead].App().Snapshot(), tc.srvs[4].App().Snapshot(), "the joiner caught up")
 	assert.Contains(t, tc.obs[4], c.Observe{Kind: "member", Value: formatMembers(ms)})
 
+	rep, ok := tc.request(lead, 199, MembersRequest()).(Reply)
+	require.True(t, ok)
+	listed, err := DecodeConfChangeResult(rep.Result)
+	require.NoError(t, err)
+	assert.Equal(t, ms, listed, "MembersRequest reads the table")
+
 	follower := uint64(1 + lead%3)
-	_, ok := tc.request(follower, 201, ConfChangeRequest(raft.ConfChange{Type: raft.ConfChangeRemove, NodeID: 4}, Member{})).(Redirect)
+	_, ok = tc.request(follower, 201, ConfChangeRequest(raft.ConfChange{Type: raft.ConfChangeRemove, NodeID: 4}, Member{})).(Redirect)
 	assert.True(t, ok, "a follower redirects a conf change")
 	for _, bad := range []struct {
 		cc   raft.ConfChange

@@ -171,6 +171,9 @@ func (s *Server) serveReads() []c.Effect {
 			continue
 		}
 		result := s.app.Read(w.req.Payload)
+		if w.req.Conf {
+			result = encodeConfResult(s.members, nil)
+		}
 		effs = append(effs, c.Send{To: w.from, Msg: Reply{Client: w.req.Client, Seq: w.req.Seq, Result: result}})
 	}
 	s.readsReady = kept

@@ -239,7 +239,7 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 		leader := s.lead == uint64(s.cfg.ID)
 		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: l.Local(req.Payload, leader)}}}
 	}
-	if req.Conf {
+	if req.Conf && len(req.Payload) > 0 {
 		return s.confRequest(from, req)
 	}
 	if req.Read && s.cfg.Bugs.On(BugStaleRead) {
@@ -249,7 +249,7 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 	if s.lead != uint64(s.cfg.ID) {
 		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
 	}
-	if req.Read {
+	if req.Read || req.Conf { // a Conf request without payload reads the member table
 		s.readCtx++
 		ctx := binary.AppendUvarint(nil, s.readCtx)
 		if err := s.node.ReadIndex(ctx); err != nil {

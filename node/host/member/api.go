@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"hash/fnv"
 	"io"
+	"net/url"
 	"slices"
-	"strconv"
+	"strings"
 	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	c "github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/host/etcdapi"
 	"github.com/orrery/orrery/node/kv"
+	"github.com/orrery/orrery/node/raft"
+	"github.com/orrery/orrery/node/rsm"
 )
 
 // API adapts a Member to the etcd gRPC layer (etcdapi.Backend and the optional
@@ -31,6 +36,7 @@ var (
 	_ etcdapi.ProgressRequester = (*API)(nil)
 	_ etcdapi.Snapshotter       = (*API)(nil)
 	_ etcdapi.LeaderMover       = (*API)(nil)
+	_ etcdapi.MemberChanger     = (*API)(nil)
 )
 
 // RequestProgress implements etcdapi.ProgressRequester.
@@ -102,14 +108,108 @@ func (a *API) Status(context.Context) (etcdapi.Status, error) {
 	}, nil
 }
 
-// Members implements etcdapi.Backend: the initial cluster (membership changes are not
-// built yet).
-func (a *API) Members(context.Context) ([]etcdapi.Member, error) {
-	var out []etcdapi.Member
-	for _, p := range a.m.cfg.Peers {
-		out = append(out, etcdapi.Member{ID: p.ID, Name: p.Name, PeerURLs: []string{p.PeerURL()}, ClientURLs: a.m.ClientURLs(p.ID)})
+// Members implements etcdapi.Backend: the replicated member table as this member has
+// applied it, with the client URLs (and, for members added by URL only, the names) the
+// members announced.
+// The table is read from the leader, linearizably (etcd's MemberList is linearizable by
+// default); without a leader, this member's own table is answered after a short wait.
+func (a *API) Members(ctx context.Context) ([]etcdapi.Member, error) {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if b, err := a.m.do(ctx, rsm.MembersRequest()); err == nil {
+		if ms, err := rsm.DecodeConfChangeResult(b); err == nil && len(ms) > 0 {
+			return a.list(ms), nil
+		}
 	}
-	return out, nil
+	return a.list(a.m.tableOrPeers()), nil
+}
+
+func (a *API) list(ms []rsm.Member) []etcdapi.Member {
+	out := make([]etcdapi.Member, 0, len(ms))
+	for _, x := range ms {
+		name := x.Name
+		a.m.mu.Lock()
+		if name == "" {
+			name = a.m.names[x.ID]
+		}
+		urls := a.m.urls[x.ID]
+		a.m.mu.Unlock()
+		out = append(out, etcdapi.Member{ID: x.ID, Name: name, PeerURLs: x.PeerURLs, ClientURLs: urls, IsLearner: x.Learner})
+	}
+	return out
+}
+
+// MemberAdd implements etcdapi.MemberChanger: the new member gets a fresh random ID and is
+// added as a voter or a learner; it then starts with --initial-cluster-state existing.
+func (a *API) MemberAdd(ctx context.Context, peerURLs []string, learner bool) (etcdapi.Member, []etcdapi.Member, error) {
+	if len(peerURLs) == 0 {
+		return etcdapi.Member{}, nil, status.Error(codes.InvalidArgument, "etcdserver: member add needs a peer URL")
+	}
+	for _, u := range peerURLs {
+		if pu, err := url.Parse(u); err != nil || pu.Host == "" {
+			return etcdapi.Member{}, nil, status.Errorf(codes.InvalidArgument, "etcdserver: bad peer URL %q", u)
+		}
+	}
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
+	cc := raft.ConfChange{Type: raft.ConfChangeAddVoter, NodeID: newMemberID(a.m.tableOrPeers())}
+	if learner {
+		cc.Type = raft.ConfChangeAddLearner
+	}
+	ms, err := a.m.confChange(ctx, cc, rsm.Member{PeerURLs: peerURLs})
+	if err != nil {
+		return etcdapi.Member{}, nil, membershipError(err)
+	}
+	return etcdapi.Member{ID: cc.NodeID, PeerURLs: peerURLs, IsLearner: learner}, a.list(ms), nil
+}
+
+// MemberRemove implements etcdapi.MemberChanger.
+func (a *API) MemberRemove(ctx context.Context, id uint64) ([]etcdapi.Member, error) {
+	return a.change(ctx, raft.ConfChange{Type: raft.ConfChangeRemove, NodeID: id})
+}
+
+// MemberPromote implements etcdapi.MemberChanger: a learner becomes a voter once its log
+// is within 90% of the leader's (etcd's rule).
+func (a *API) MemberPromote(ctx context.Context, id uint64) ([]etcdapi.Member, error) {
+	return a.change(ctx, raft.ConfChange{Type: raft.ConfChangeAddVoter, NodeID: id})
+}
+
+// MemberUpdate implements etcdapi.MemberChanger: not supported (remove the member and add
+// it again at its new URL).
+func (a *API) MemberUpdate(context.Context, uint64, []string) ([]etcdapi.Member, error) {
+	return nil, status.Error(codes.Unimplemented, "orrery: member update is not supported; remove the member and add it again with its new peer URL")
+}
+
+func (a *API) change(ctx context.Context, cc raft.ConfChange) ([]etcdapi.Member, error) {
+	ctx, cancel := a.bound(ctx)
+	defer cancel()
+	ms, err := a.m.confChange(ctx, cc, rsm.Member{})
+	if err != nil {
+		return nil, membershipError(err)
+	}
+	return a.list(ms), nil
+}
+
+// membershipError maps rsm's definite membership errors to etcd's.
+func membershipError(err error) error {
+	for _, p := range [][2]error{
+		{rsm.ErrMemberExists, etcdapi.ErrMemberExists},
+		{rsm.ErrPeerURLExists, etcdapi.ErrPeerURLExists},
+		{rsm.ErrMemberNotFound, etcdapi.ErrMemberNotFound},
+		{rsm.ErrMemberNotLearner, etcdapi.ErrMemberNotLearner},
+		{rsm.ErrLearnerNotReady, etcdapi.ErrLearnerNotReady},
+	} {
+		if errors.Is(err, p[0]) {
+			return p[1]
+		}
+	}
+	if errors.Is(err, rsm.ErrNotLeader) {
+		return etcdapi.ErrNoLeader
+	}
+	if errors.Is(err, raft.ErrBadConfChange) || strings.HasPrefix(err.Error(), "rsm: membership change rejected") {
+		return status.Error(codes.FailedPrecondition, err.Error())
+	}
+	return etcdError(err)
 }
 
 // Snapshot implements etcdapi.Snapshotter: the member's applied key-value state, taken on
@@ -129,7 +229,7 @@ func (a *API) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 
 // MoveLeader implements etcdapi.LeaderMover.
 func (a *API) MoveLeader(ctx context.Context, target uint64) error {
-	if !slices.ContainsFunc(a.m.cfg.Peers, func(p Peer) bool { return p.ID == target }) {
+	if !slices.ContainsFunc(a.m.tableOrPeers(), func(x rsm.Member) bool { return x.ID == target && !x.Learner }) {
 		return etcdapi.ErrBadLeaderTransferee
 	}
 	errc := make(chan error, 1)
@@ -158,14 +258,9 @@ func (a *API) MoveLeader(ctx context.Context, target uint64) error {
 	return nil
 }
 
-// ClusterID identifies the cluster by its initial membership, as etcd derives it.
-func (m *Member) ClusterID() uint64 {
-	h := fnv.New64a()
-	for _, p := range m.cfg.Peers {
-		h.Write([]byte(strconv.FormatUint(p.ID, 10) + "=" + p.Name + "=" + p.PeerURL() + ";"))
-	}
-	return h.Sum64()
-}
+// ClusterID identifies the cluster by its initial membership, as etcd derives it; a
+// member that joined learned it from the cluster.
+func (m *Member) ClusterID() uint64 { return m.clusterID }
 
 // PeerURL is the member's advertised peer URL.
 func (p Peer) PeerURL() string {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,11 +34,20 @@ type Peer struct {
 	URL  string // advertised peer URL ("": http://Addr)
 }
 
-// Config describes the member to run.
+// Config describes the member to run. ID and Peers matter on the first start only: the
+// data dir then records the member's identity, and later starts take it from there.
 type Config struct {
 	ID      uint64
 	Peers   []Peer // every member of the cluster, this one included
 	DataDir string
+	// Join makes a member whose data dir is empty join a running cluster (etcd's
+	// --initial-cluster-state existing) instead of bootstrapping one: it asks the members
+	// in Peers for the member table, finds itself there by its peer URL (its entry in
+	// Peers is the one with ID; that ID is then replaced by the one the cluster gave it when
+	// it was added) and starts with no raft configuration, waiting for the leader.
+	// JoinTimeout bounds the asking (default 10 s).
+	Join        bool
+	JoinTimeout time.Duration
 	// ListenPeer is the address the peer transport listens on (default: this member's
 	// Addr in Peers).
 	ListenPeer string
@@ -78,7 +88,12 @@ type Member struct {
 	disk  *disk.Disk
 	tr    *tcp.Transport
 	start time.Time
-	peers map[uint64]Peer
+
+	peersMu   sync.RWMutex
+	peers     map[uint64]Peer // the members this one talks to and accepts frames from
+	table     []rsm.Member    // the replicated member table, as of the last change applied
+	clusterID uint64
+	removing  atomic.Bool // this member was removed and stops soon
 
 	inbox    chan func()
 	done     chan struct{} // closed to stop
@@ -101,6 +116,7 @@ type Member struct {
 
 	status atomic.Pointer[Status]
 	urls   map[uint64][]string // members' client URLs, as they announced them (under mu)
+	names  map[uint64]string   // members' names, as they announced them (under mu)
 
 	faults    faults
 	lastNow   time.Duration // owned by the run goroutine
@@ -168,18 +184,7 @@ func Start(cfg Config) (*Member, error) {
 		waiting: map[uint64]chan c.Message{}, streams: map[uint64]chan []byte{},
 		watchers: map[<-chan kv.WatchResponse]uint64{},
 		syncs:    make(chan uint64, 1024), syncerDone: make(chan struct{}),
-		urls: map[uint64][]string{cfg.ID: cfg.ClientURLs},
-	}
-	var ids []c.NodeID
-	addrs := map[uint64]string{}
-	for _, p := range cfg.Peers {
-		m.peers[p.ID] = p
-		ids = append(ids, c.NodeID(p.ID))
-		addrs[p.ID] = p.Addr
-	}
-	self, ok := m.peers[cfg.ID]
-	if !ok {
-		return nil, fmt.Errorf("member %d is not in the initial cluster", cfg.ID)
+		urls: map[uint64][]string{}, names: map[uint64]string{},
 	}
 	// Client IDs start at a boot-time nonce so that requests of a previous incarnation,
 	// still in a leader's waiting table, are never confused with new ones.
@@ -199,20 +204,46 @@ func Start(cfg Config) (*Member, error) {
 		cr := rec.Corrupt[0]
 		return nil, fmt.Errorf("data dir %s: record %d of %s fails its checksum: refusing to start on damaged data (restore the member from a snapshot or remove and re-add it)", cfg.DataDir, cr.Index, cr.File)
 	}
+	self, hasSelf := m.selfPeer() // by the configured ID, which a joiner's identity replaces
+	id, err := m.loadIdentity(d, rec)
+	if err != nil {
+		d.Close()
+		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+	}
+	m.cfg.ID, cfg.ID, m.clusterID = id.id, id.id, id.clusterID
+	m.log = cfg.Logger.With("member", cfg.ID)
+	m.urls[cfg.ID] = cfg.ClientURLs
+	if hasSelf {
+		m.names[cfg.ID] = self.Name
+	}
+	m.addPeers(id.initial)
+	m.addPeers(id.contacts)
+	var ids []c.NodeID
+	for _, x := range id.initial {
+		ids = append(ids, c.NodeID(x.ID))
+	}
 	m.disk = d
 	m.app = kvserver.New(kv.Config{MinLeaseTTL: cfg.Store.MinLeaseTTL, MaxTxnOps: cfg.Store.MaxTxnOps, Bugs: cfg.Bugs})
 	seed := fnv.New64a()
 	fmt.Fprintf(seed, "%d %d", cfg.ID, time.Now().UnixNano())
 	m.srv = rsm.NewServer(rsm.Config{
-		ID: c.NodeID(cfg.ID), Peers: ids, Tick: cfg.Tick, ElectionTick: cfg.ElectionTicks, HeartbeatTick: 1,
+		ID: c.NodeID(cfg.ID), Peers: ids, Members: id.initial, Tick: cfg.Tick, ElectionTick: cfg.ElectionTicks, HeartbeatTick: 1,
 		SnapshotEvery: cfg.SnapshotEvery, Keep: 5000, NewApp: func() rsm.Application { return m.app }, Bugs: cfg.Bugs,
 	}, rand.New(rand.NewPCG(seed.Sum64(), cfg.ID)))
 
 	listen := cfg.ListenPeer
 	if listen == "" {
-		listen = self.Addr
+		m.peersMu.RLock()
+		listen = m.peers[cfg.ID].Addr
+		m.peersMu.RUnlock()
 	}
-	tr, err := tcp.New(tcp.Config{ID: cfg.ID, Listen: listen, Peers: addrs, TLS: cfg.PeerTLS, Logger: m.log, Deliver: m.deliver})
+	addrs := map[uint64]string{}
+	for _, id := range m.peerIDs() {
+		m.peersMu.RLock()
+		addrs[id] = m.peers[id].Addr
+		m.peersMu.RUnlock()
+	}
+	tr, err := tcp.New(tcp.Config{ID: cfg.ID, Listen: listen, Peers: addrs, TLS: cfg.PeerTLS, Logger: m.log, Deliver: m.deliver, Answer: m.answer})
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -233,11 +264,14 @@ const announceClient = ^uint64(0)
 // drop a frame, and a restarted peer has forgotten them.
 func (m *Member) announce() {
 	payload := binary.AppendUvarint(nil, announceClient)
+	m.mu.Lock()
+	payload = append(payload, m.names[m.cfg.ID]+"\n"...)
+	m.mu.Unlock()
 	payload = append(payload, strings.Join(m.cfg.ClientURLs, ",")...)
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		for id := range m.peers {
+		for _, id := range m.peerIDs() {
 			if id != m.cfg.ID {
 				m.tr.Send(id, slices.Clone(payload))
 			}
@@ -343,6 +377,7 @@ func (m *Member) run(rec c.Recovery) {
 		m.mu.Unlock()
 	}()
 	m.handle(c.Start{Disk: rec})
+	m.syncTable()
 	for {
 		select {
 		case f := <-m.inbox:
@@ -405,6 +440,10 @@ func (m *Member) exec(effs []c.Effect) {
 		case c.Sync:
 			m.syncs <- e.ID
 		case c.Halt:
+			if e.Reason == rsm.ReasonRemoved {
+				m.haltRemoved() // after a grace period, so that its last answers leave
+				continue
+			}
 			m.log.Error("member halts", "reason", e.Reason)
 			m.halt(errors.New(e.Reason))
 			return
@@ -421,6 +460,13 @@ func (m *Member) observe(o c.Observe) {
 		observeRole(o.Value)
 	case "refuse":
 		m.halt(fmt.Errorf("data dir %s: %s", m.cfg.DataDir, o.Value))
+	case "member":
+		m.log.Info("membership changed", "members", o.Value)
+		m.syncTable()
+	case "member-removed":
+		if id, err := strconv.ParseUint(o.Value, 10, 64); err == nil {
+			m.removed(id)
+		}
 	case "lease-expired":
 		m.log.Debug("lease expired", "lease", o.Value)
 	}
@@ -491,7 +537,7 @@ func (m *Member) transmit(peer, client uint64, msg c.Message) {
 // that names this member in its hello, so frames from IDs outside the cluster are
 // dropped here: a stranger must not forward requests or announce client URLs.
 func (m *Member) deliver(from uint64, payload []byte) {
-	if _, ok := m.peers[from]; !ok {
+	if !m.isPeer(from) {
 		m.log.Warn("dropped peer frame: sender is not a member of the cluster", "from", from)
 		return
 	}
@@ -501,13 +547,19 @@ func (m *Member) deliver(from uint64, payload []byte) {
 		return
 	}
 	if client == announceClient {
+		name, list, _ := strings.Cut(string(payload[n:]), "\n")
 		var urls []string
-		if len(payload) > n {
-			urls = strings.Split(string(payload[n:]), ",")
+		if list != "" {
+			urls = strings.Split(list, ",")
 		}
 		m.mu.Lock()
-		m.urls[from] = urls
+		m.urls[from], m.names[from] = urls, name
 		m.mu.Unlock()
+		return
+	}
+	if client == removedNotice {
+		m.log.Warn("told by a member that this one was removed from the cluster", "from", from)
+		m.haltRemoved()
 		return
 	}
 	msg, err := rsm.DecodeMessage(payload[n:])
