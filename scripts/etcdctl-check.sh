@@ -241,6 +241,42 @@ out=$(ctl endpoint health 2>&1)
 [[ $(grep -c 'is healthy: successfully committed proposal' <<<"$out") -eq 3 ]] || fail "endpoint health: $out"
 ok "endpoint health"
 
+# --- member add (the new member starts from the lines etcdctl prints), member remove ----
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 40000))
+		(exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+	done
+}
+PEER4=http://127.0.0.1:$(free_port)
+CLIENT4=http://127.0.0.1:$(free_port)
+out=$(ctl member add n4 --peer-urls="$PEER4")
+expect "member add" "$out" 'ETCD_INITIAL_CLUSTER_STATE="existing"'
+ID4=$(awk '/^Member .* added/ {print $2}' <<<"$out")
+[[ -n $ID4 ]] || fail "member add printed no member ID: $out"
+# etcd's ETCD_<NAME> variables are orrery's ORRERY_<NAME>; set only for the new member.
+(
+	while IFS= read -r line; do
+		[[ $line == ETCD_* ]] && eval "export ORRERY_${line#ETCD_}"
+	done <<<"$out"
+	exec "$WORK/orrery" node --data-dir "$WORK/n4" --listen-peer-urls "$PEER4" --listen-client-urls "$CLIENT4"
+) >"$WORK/n4.out" 2>"$WORK/n4.err" &
+N4_PID=$!
+BG_PIDS+=("$N4_PID")
+n4_started() {
+	kill -0 "$N4_PID" 2>/dev/null || fail "the new member exited: $(tail -n 20 "$WORK/n4.err")"
+	grep -q ", started, n4, $PEER4, $CLIENT4, false$" <<<"$(ctl member list)"
+}
+eventually "member list shows n4 started" n4_started
+expect_eq "the new member caught up" "$("$ETCDCTL" --endpoints="${CLIENT4#http://}" get foo --print-value-only --consistency=s)" "bar2"
+ok "member add; orrery node with the printed ETCD_ lines as ORRERY_ joins"
+expect "member remove" "$(ctl member remove "$ID4")" "removed from cluster"
+n4_exited() { ! kill -0 "$N4_PID" 2>/dev/null; }
+eventually "the removed member exits" n4_exited
+[[ $(ctl member list | wc -l) -eq 3 ]] || fail "member list after remove: $(ctl member list)"
+ok "member remove (the removed member exits)"
+
 # --- snapshot save (one endpoint) and restore -----------------------------------------
 out=$("$ETCDCTL" --endpoints="$FIRST" snapshot save "$WORK/snap.db" 2>&1)
 expect "snapshot save" "$out" "Snapshot saved at $WORK/snap.db"
