@@ -5,7 +5,7 @@ GO ?= go
 PKGS ?= ./...
 SEEDS ?= 1-200
 
-.PHONY: deps build test test-short lint sim bench bench-pod ci fmt etcdctl-check jepsen
+.PHONY: deps build test test-short lint sim bench bench-sim bench-pod ci fmt etcdctl-check jepsen
 
 deps:
 	bash scripts/deps.sh
@@ -35,8 +35,15 @@ fmt:
 sim:
 	$(GO) run ./cmd/orrery sim sweep --seeds $(SEEDS)
 
+# Simulator and hot-path microbenchmarks (raft append, MVCC, watch dispatch, codecs, disk sync).
+bench-sim:
+	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./node/kv/ ./bench/ ./transport/tcp/ ./node/host/disk/
+
+# Orrery against etcd v3.7.3 (built once into ${XDG_CACHE_HOME:-$$HOME/.cache}/orrery),
+# 3 members each on loopback, the same workloads in alternation; prints the ratio table.
+# ROUNDS, FILL_KEYS, SCALE and BENCH_OUT tune it (see scripts/bench.sh); < 15 minutes.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./node/kv/
+	GO=$(GO) bash scripts/bench.sh
 
 # Pod start-to-exit latency against unshare+chroot on the same rootfs (root only).
 bench-pod:

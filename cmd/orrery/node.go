@@ -52,6 +52,7 @@ func nodeFlags() []cli.Flag {
 		str("peer-trusted-ca-file", "", "CA of the peers' certificates (peer TLS is mutual)"),
 		str("log-level", "info", "debug, info, warn or error"),
 		&cli.StringSliceFlag{Name: "bug", Usage: "switch on a planted bug, for testing the test harness (repeatable): " + strings.Join(workload.AllBugs().Names(), ", ")},
+		&cli.BoolFlag{Name: "enable-pprof", Usage: "serve Go's /debug/pprof/ profiles on --listen-metrics-urls", EnvVars: env("enable-pprof")},
 		&cli.BoolFlag{Name: "unsafe-fault-admin", Usage: "serve POST /debug/orrery/faults on --listen-metrics-urls (clock skew, disk stall, fsync failure) for fault-injection tests; never in production"},
 	}
 }
@@ -178,9 +179,13 @@ func nodeOptions(c *cli.Context) (daemon.Options, error) {
 		},
 		ListenClient: listenClient, ClientTLS: clientTLS, ListenMetrics: metrics,
 		MaxRequestBytes: c.Int("max-request-bytes"), Logger: log, UnsafeFaultAdmin: c.Bool("unsafe-fault-admin"),
+		EnablePprof: c.Bool("enable-pprof"),
 	}
 	if o.UnsafeFaultAdmin && metrics == "" {
 		return o, fmt.Errorf("--unsafe-fault-admin needs --listen-metrics-urls")
+	}
+	if o.EnablePprof && metrics == "" {
+		return o, fmt.Errorf("--enable-pprof needs --listen-metrics-urls")
 	}
 	return o, nil
 }

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"net/url"
 	"strings"
 	"time"
@@ -36,6 +37,8 @@ type Options struct {
 	// fault-injection harnesses: clock=DURATION skews the member's clock, stall=DURATION
 	// stalls every sync, failsync=1 fails the next sync. Never enable it in production.
 	UnsafeFaultAdmin bool
+	// EnablePprof serves net/http/pprof's /debug/pprof/ on the metrics listener.
+	EnablePprof bool
 }
 
 // Daemon is a running member with its endpoints.
@@ -97,6 +100,13 @@ func Start(o Options) (*Daemon, error) {
 		mux.Handle("/", d.api.Handler()) // /health and /version
 		if o.UnsafeFaultAdmin {
 			mux.HandleFunc("/debug/orrery/faults", d.faultAdmin)
+		}
+		if o.EnablePprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+			mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+			mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 		}
 		d.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		go func() {
