@@ -19,6 +19,26 @@
 // recorded result instead of running it twice. Reads get a ReadIndex round and are answered
 // once the read index is applied.
 //
+// # Membership
+//
+// The server keeps a replicated member table (Member: ID, name, peer URLs, learner),
+// seeded from Config.Members and changed by conf-change entries. ProposeConfChange (or a
+// ConfChangeRequest, which non-leaders redirect like a write) validates a change against
+// the table, as etcd does (ID or peer URL exists, not found, promote a non-learner or a
+// learner not within 90% of the leader's log), and proposes it with the whole table after
+// the change as the entry's raft.ConfChange.Context. Applying the entry replaces the table
+// with that context, so every server, also one that joined with no configuration and never
+// saw the initial one, gets the table from its own addition on. Because the table is
+// computed at proposal, a leader refuses a new change (ErrConfChangePending) while a
+// committed change is not yet applied here; raft refuses one while a change is uncommitted.
+// The table is part of snapshot data (behind a marker, before the sessions; a server with
+// no table writes snapshots exactly as before, so the simulator's traces are unchanged).
+// Applying a change emits Observe "member" (and "member-removed" with the ID); a server
+// that applies its own removal halts with ReasonRemoved. MembersRequest reads the table
+// linearizably. A leader stops replicating to a removed member as soon as the removal is
+// appended, so the removed member may never apply it: drivers tell it (node/host/member
+// sends a notice).
+//
 // A WAL record that fails its checksum means the node lost something it had synced (a vote,
 // an acknowledged entry). The server then refuses to run — as etcd refuses to start on a
 // corrupt WAL — rather than rejoin with a forgotten vote. The simulator corrupts at most one
