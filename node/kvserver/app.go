@@ -93,6 +93,13 @@ func (a *App) Read(q []byte) []byte {
 	return ans.Encode()
 }
 
+// LeaderOnly implements rsm.LeaderOnly: keep-alives and time-to-live queries need the
+// leader's lessor.
+func (a *App) LeaderOnly(q []byte) bool {
+	query, err := kv.DecodeQuery(q)
+	return err == nil && (query.KeepAlive != 0 || query.TimeToLive != nil)
+}
+
 // Local implements rsm.Local: a serializable query from this member's applied state.
 // Keep-alives need the leader's confirmed Lessor and are refused here.
 func (a *App) Local(q []byte, _ bool) []byte {

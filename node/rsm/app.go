@@ -61,3 +61,10 @@ type Noter interface {
 type Note struct {
 	Kind, Value string
 }
+
+// LeaderOnly is implemented by applications with queries only the leader can answer
+// (a lease keep-alive needs the leader's lessor); with Config.FollowerReads, followers
+// redirect those instead of serving them.
+type LeaderOnly interface {
+	LeaderOnly(query []byte) bool
+}

@@ -32,6 +32,12 @@ type Config struct {
 	MaxInflightMsgs int
 	NewApp          func() Application
 	Bugs            bugs.Set // raft's planted bugs
+	// FollowerReads lets a follower serve linearizable reads itself, as etcd does: it asks
+	// the leader for a read index (raft forwards the ReadIndex), waits until it has applied
+	// that index and answers from its own state. Without it followers redirect reads to the
+	// leader. Queries the application marks as leader-only (LeaderOnly) always go to the
+	// leader.
+	FollowerReads bool
 }
 
 const (
@@ -246,17 +252,15 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 		// The planted bug: any server answers from whatever it has applied.
 		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: s.app.Read(req.Payload)}}}
 	}
-	if s.lead != uint64(s.cfg.ID) {
+	leader := s.lead == uint64(s.cfg.ID)
+	if req.Read && !leader && s.cfg.FollowerReads && s.lead != 0 && !s.leaderOnly(req.Payload) {
+		return s.readIndex(from, req)
+	}
+	if !leader {
 		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
 	}
 	if req.Read || req.Conf { // a Conf request without payload reads the member table
-		s.readCtx++
-		ctx := binary.AppendUvarint(nil, s.readCtx)
-		if err := s.node.ReadIndex(ctx); err != nil {
-			return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq}}}
-		}
-		s.readsAsked[s.readCtx] = waitingRead{from: from, req: req}
-		return nil
+		return s.readIndex(from, req)
 	}
 	switch result, d := s.sess.lookup(req.Client, req.Seq); {
 	case req.Seq == 0: // not deduplicated
@@ -270,6 +274,25 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 	}
 	s.waiting[[2]uint64{req.Client, req.Seq}] = from
 	return nil
+}
+
+// readIndex asks raft for a read index (the leader confirms its leadership with a
+// heartbeat round; a follower's request is forwarded to the leader) and serves the read
+// once this server has applied that index.
+func (s *Server) readIndex(from c.NodeID, req Request) []c.Effect {
+	s.readCtx++
+	ctx := binary.AppendUvarint(nil, s.readCtx)
+	if err := s.node.ReadIndex(ctx); err != nil {
+		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
+	}
+	s.readsAsked[s.readCtx] = waitingRead{from: from, req: req}
+	return nil
+}
+
+// leaderOnly reports whether the application wants the query served by the leader.
+func (s *Server) leaderOnly(query []byte) bool {
+	lo, ok := s.app.(LeaderOnly)
+	return ok && lo.LeaderOnly(query)
 }
 
 // proposeDue proposes, as leader, what a Timed application asks for. These proposals

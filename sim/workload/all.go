@@ -26,7 +26,11 @@ func allWorkload() Workload {
 			if cfg.Clients == 0 {
 				cfg.Clients = 6
 			}
-			sys, err := raftSystem("all", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{})
+			// Half the servers serve linearizable reads themselves after a ReadIndex
+			// round through the leader (etcd's follower reads, what real members do); the
+			// others redirect reads to the leader.
+			followerReads := func(rc *rsm.Config, r *rand.Rand) { rc.FollowerReads = r.IntN(2) == 0 }
+			sys, err := raftSystem("all", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{}, followerReads)
 			if err != nil {
 				return sys, err
 			}

@@ -14,7 +14,7 @@ import (
 )
 
 // raftSystem wires n raft servers running app and clients speaking codec.
-func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rsm.Codec) (sim.System, error) {
+func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rsm.Codec, tune ...func(*rsm.Config, *rand.Rand)) (sim.System, error) {
 	n := orDefault(cfg.Nodes, 3)
 	if n < 1 {
 		return sim.System{}, fmt.Errorf("workload %s: needs at least one node", name)
@@ -26,7 +26,7 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 		Servers: n,
 		Clients: orDefault(cfg.Clients, 4),
 		Server: func(id component.NodeID, r *rand.Rand) component.Component {
-			return rsm.NewServer(rsm.Config{
+			rc := rsm.Config{
 				ID: id, Peers: servers, Tick: 10 * time.Millisecond, ElectionTick: 10, HeartbeatTick: 1,
 				SnapshotEvery: 40, Keep: 10, NewApp: newApp, Bugs: b,
 				// Swarm the flow control per process: one entry per append (so a follower
@@ -34,7 +34,11 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 				// raft paper's figure 8), small windows, or etcd-like batches.
 				MaxSizePerMsg:   []uint64{1, 1, 256, 64 << 10}[r.IntN(4)],
 				MaxInflightMsgs: []int{1, 4, 64}[r.IntN(3)],
-			}, r)
+			}
+			for _, t := range tune {
+				t(&rc, r)
+			}
+			return rsm.NewServer(rc, r)
 		},
 		Client: func(id component.NodeID, _ *rand.Rand) component.Component {
 			return rsm.NewClient(id, servers, codec, 150*time.Millisecond)

@@ -228,7 +228,7 @@ func Start(cfg Config) (*Member, error) {
 	fmt.Fprintf(seed, "%d %d", cfg.ID, time.Now().UnixNano())
 	m.srv = rsm.NewServer(rsm.Config{
 		ID: c.NodeID(cfg.ID), Peers: ids, Members: id.initial, Tick: cfg.Tick, ElectionTick: cfg.ElectionTicks, HeartbeatTick: 1,
-		SnapshotEvery: cfg.SnapshotEvery, Keep: 5000, NewApp: func() rsm.Application { return m.app }, Bugs: cfg.Bugs,
+		SnapshotEvery: cfg.SnapshotEvery, Keep: 5000, FollowerReads: true, NewApp: func() rsm.Application { return m.app }, Bugs: cfg.Bugs,
 	}, rand.New(rand.NewPCG(seed.Sum64(), cfg.ID)))
 
 	listen := cfg.ListenPeer
