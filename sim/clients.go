@@ -46,12 +46,23 @@ func (c *clients) begin() {
 
 // think schedules client i's next operation after a short random pause.
 func (c *clients) think(i int) {
+	if p := c.w.play; p != nil {
+		c.w.at(max(int64(p.nextAt(i))-c.w.now, 0), c.node(i).id, "client", func() { c.next(i) })
+		return
+	}
 	delay := int64(c.w.wl.ExpFloat64() * float64(2*time.Millisecond))
 	c.w.at(delay, c.node(i).id, "client", func() { c.next(i) })
 }
 
 func (c *clients) next(i int) {
+	if p := c.w.play; p != nil {
+		c.nextScripted(i, p)
+		return
+	}
 	if c.final || c.issued >= c.w.opts.Ops {
+		if !c.final {
+			c.w.tape.Clients[i].Done = Dur(c.w.now)
+		}
 		c.maybeEndFaults()
 		return
 	}
@@ -59,9 +70,31 @@ func (c *clients) next(i int) {
 	c.invoke(i, c.gen.Next(c.w.wl, i), false, c.w.opts.OpTimeout)
 }
 
+// nextScripted invokes client i's next scripted operation; once the script is out of
+// operations everywhere and none is open, the fault phase ends.
+func (c *clients) nextScripted(i int, p *player) {
+	op, ok := p.nextOp(i)
+	if c.final || !ok {
+		if !c.final && p.exhausted() {
+			c.maybeEndFaults()
+		}
+		return
+	}
+	c.issued++
+	c.invoke(i, Op{F: op.F, Key: op.Key, Value: op.Value}, false, c.w.opts.OpTimeout)
+}
+
 func (c *clients) invoke(i int, op Op, final bool, timeout time.Duration) {
 	c.nextID++
 	op.ID = c.nextID
+	if t := c.w.tape; t != nil {
+		so := ScriptOp{At: Dur(c.w.now), F: op.F, Key: op.Key, Value: op.Value}
+		if final {
+			t.Clients[i].Final = &so
+		} else {
+			t.Clients[i].Ops = append(t.Clients[i].Ops, so)
+		}
+	}
 	c.pending[i] = &openOp{op: op, final: final}
 	c.w.rec.Invoke(c.process[i], op.F, op.Key, op.Value, c.w.now)
 	n := c.node(i)
@@ -131,8 +164,31 @@ func (c *clients) maybeEndFaults() {
 	}
 	c.final = true
 	c.w.endFaults()
+	if p := c.w.play; p != nil {
+		c.finalScripted(p)
+		return
+	}
 	c.left = len(c.pending)
 	for i := range c.pending {
 		c.invoke(i, c.gen.Final(c.w.wl, i), true, c.w.opts.Liveness)
+	}
+}
+
+// finalScripted invokes the scripted final operations; a script without any ends the run.
+func (c *clients) finalScripted(p *player) {
+	for i := range c.pending {
+		if p.s.Clients[i].Final != nil {
+			c.left++
+		}
+	}
+	if c.left == 0 {
+		c.w.logf(0, "no final operations")
+		c.w.done = true
+		return
+	}
+	for i := range c.pending {
+		if f := p.s.Clients[i].Final; f != nil {
+			c.invoke(i, Op{F: f.F, Key: f.Key, Value: f.Value}, true, c.w.opts.Liveness)
+		}
 	}
 }

@@ -53,6 +53,7 @@ func (w *World) episode() {
 		n := w.target(w.servers(func(*node) bool { return true }))
 		jump := between(w.nem, int64(time.Millisecond), int64(w.prof.ClockJumpMax))
 		n.clock.offset += jump
+		w.record(Step{Kind: StepClockJump, Node: n.id, Jump: Dur(jump)})
 		w.logf(n.id, "clock jumps +%v", time.Duration(jump))
 		w.instant(FaultClock, fmt.Sprintf("%s clock +%v", n.id, time.Duration(jump)))
 	}
@@ -67,6 +68,7 @@ func (w *World) partitionEpisode(length int64) {
 	}
 	w.isolated = 0
 	desc := w.net.partition(kind, first)
+	step := w.recordPartition(kind, "")
 	w.logf(0, "partition %s", desc)
 	w.closeWindow("partition") // a new partition replaces the old one
 	key := w.openWindow("partition", FaultPartition, desc)
@@ -75,6 +77,7 @@ func (w *World) partitionEpisode(length int64) {
 			w.net.heal()
 			w.logf(0, "heal")
 			w.closeWindow("partition")
+			w.endStep(step)
 		}
 	})
 }
@@ -86,12 +89,17 @@ func (w *World) nodeEpisode(kind Fault, length int64, eligible func(*node) bool,
 		return
 	}
 	n := w.target(cands)
+	step := w.record(Step{Kind: string(kind), Node: n.id})
 	do(n)
+	if kind == FaultCrash && w.lastRot && step >= 0 {
+		w.tape.Steps[step].Rot = true
+	}
 	key := fmt.Sprintf("%s-%s", kind, n.id)
 	w.openWindow(key, kind, n.id.String())
 	w.at(length, n.id, "undo", func() {
 		undo(n)
 		w.closeWindow(key)
+		w.endStep(step)
 	})
 }
 
@@ -103,6 +111,7 @@ func (w *World) pauseMaybeIsolated(n *node) {
 	w.pause(n)
 	if w.prof.On[FaultPartition] && w.nem.IntN(2) == 0 {
 		desc := w.net.partition("one", n.id)
+		w.recordPartition("one", "")
 		w.logf(0, "partition %s", desc)
 		w.closeWindow("partition")
 		w.openWindow("partition", FaultPartition, desc)
@@ -120,6 +129,7 @@ func (w *World) resumeAndRejoin(n *node) {
 			w.net.heal()
 			w.logf(0, "heal")
 			w.closeWindow("partition")
+			w.endStep(w.partStep)
 		}
 	}
 }
@@ -154,22 +164,27 @@ func (w *World) reactToLeader(n *node) {
 }
 
 func (w *World) killLeader(n *node) {
-	w.crashAndRestart(n, "nemesis: new leader", " (new leader)", 100*time.Millisecond)
+	w.crashAndRestart(n, "nemesis: new leader", " (new leader)", 100*time.Millisecond, Step{Kind: StepCrash, Note: " (new leader)"})
 }
 
-// crashAndRestart crashes n now and restarts it within upTo, recording the fault window.
-func (w *World) crashAndRestart(n *node, why, detail string, upTo time.Duration) {
+// crashAndRestart crashes n now and restarts it within upTo, recording the fault window
+// and the step s.
+func (w *World) crashAndRestart(n *node, why, detail string, upTo time.Duration, s Step) {
 	w.crash(n, why)
+	s.Node, s.Rot = n.id, w.lastRot
+	step := w.record(s)
 	key := fmt.Sprintf("%s-%s", FaultCrash, n.id)
 	w.openWindow(key, FaultCrash, n.id.String()+detail)
 	w.at(between(w.nem, int64(time.Millisecond), int64(upTo)), n.id, "undo", func() {
 		w.restart(n)
 		w.closeWindow(key)
+		w.endStep(step)
 	})
 }
 
 func (w *World) isolateLeader(n *node) {
 	desc := w.net.partition("one", n.id)
+	step := w.recordPartition("one", " (new leader)")
 	w.logf(0, "partition %s (new leader)", desc)
 	w.closeWindow("partition")
 	key := w.openWindow("partition", FaultPartition, desc+" (new leader)")
@@ -179,6 +194,7 @@ func (w *World) isolateLeader(n *node) {
 			w.net.heal()
 			w.logf(0, "heal")
 			w.closeWindow("partition")
+			w.endStep(step)
 		}
 	})
 }
@@ -188,10 +204,15 @@ func (w *World) isolateLeader(n *node) {
 // died between two effects of one step.
 func (w *World) crashPoint(n *node, name string) {
 	w.points[name]++
+	nth := w.reached(n.id, name)
+	if w.play != nil {
+		w.play.crashPoint(w, n, name, nth)
+		return
+	}
 	if !w.faulting || !chance(w.nem, w.pointRate(name)) {
 		return
 	}
-	w.crashAndRestart(n, "crash point "+name, " at "+name, 30*time.Millisecond)
+	w.crashAndRestart(n, "crash point "+name, " at "+name, 30*time.Millisecond, Step{Kind: StepCrashPoint, Point: name, Nth: nth})
 }
 
 // pointRate is how likely a crash point crashes its process in this run. As with
@@ -241,6 +262,7 @@ func (w *World) endFaults() {
 		return
 	}
 	w.faulting = false
+	w.faultsEnded = w.now
 	w.net.faulty = false
 	w.net.heal()
 	w.logf(0, "faults stop")

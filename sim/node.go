@@ -24,7 +24,9 @@ func (w *World) factory(n *node) Factory {
 }
 
 // crash kills a node's process: memory is gone, pending disk writes partly survive.
+// lastRot says afterwards whether bitrot struck the node's data with it.
 func (w *World) crash(n *node, why string) {
+	w.lastRot = false
 	if !n.up {
 		return
 	}
@@ -34,11 +36,12 @@ func (w *World) crash(n *node, why string) {
 	if w.outside != nil {
 		w.outside.Crashed(n.id, time.Duration(w.now))
 	}
-	if n.id == w.rotNode && chance(w.nem, w.prof.BitrotRate) {
+	if w.rots(n) {
 		if file, ok := n.disk.rot(w.dsk); ok {
 			w.logf(n.id, "bitrot %s", file)
 			w.instant(FaultBitrot, fmt.Sprintf("%s bit flipped in %s", n.id, file))
 		}
+		w.lastRot = true
 	}
 }
 
@@ -125,8 +128,7 @@ func (w *World) execute(n *node, e Effect) {
 	case CrashPoint:
 		w.crashPoint(n, e.Name)
 	case Halt:
-		w.crash(n, "halt: "+e.Reason)
-		w.at(between(w.nem, int64(10*time.Millisecond), int64(200*time.Millisecond)), n.id, "restart", func() { w.restart(n) })
+		w.halt(n, e)
 	default:
 		w.outsideEffect(n, e)
 	}
@@ -186,7 +188,7 @@ func (w *World) setTimer(n *node, t SetTimer) {
 // lost from the page cache, as Linux does after a write-back error.
 func (w *World) sync(n *node, s Sync) {
 	mark, inc := n.disk.mark(), n.incarnation
-	failed := w.faulting && chance(w.dsk, w.prof.SyncFailRate)
+	failed := w.syncFails(n)
 	delay := between(w.dsk, int64(50*time.Microsecond), int64(2*time.Millisecond))
 	w.at(delay, n.id, "sync", func() {
 		w.dispatch(n, inc, func() {

@@ -90,6 +90,13 @@ type Options struct {
 	MaxEvents int
 	// Trace, when set, receives one line per processed event (and per effect).
 	Trace func(line string)
+	// Events, when set, receives every line the trace hash covers, with its virtual time
+	// and node (0 for the world), in order: what the determinism check compares.
+	Events func(at time.Duration, node NodeID, line string)
+	// Script, when set, replaces the seeded clients and nemesis: the world runs the
+	// script's operations and fault steps (see Script for what the seed still decides).
+	// Ops and Faults are then ignored.
+	Script *Script
 }
 
 func (o Options) withDefaults() Options {

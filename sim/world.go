@@ -30,6 +30,9 @@ type Result struct {
 	Observations []Observation
 	// CrashPoints counts how often each crash point was reached (crashed there or not).
 	CrashPoints map[string]int
+	// Script is what the clients and the nemesis of a seeded run did, as a script that
+	// Options.Script replays; nil for a scripted run.
+	Script *Script
 }
 
 // Observation is one reported fact, stamped with when and by which process it was made.
@@ -88,6 +91,14 @@ type World struct {
 	observations []Observation
 	done         bool
 	liveErr      error
+
+	tape        *Script // what a seeded run's clients and nemesis did (nil when scripted)
+	play        *player // the script a scripted run follows (nil when seeded)
+	partStep    int     // recording: the step of the partition in force, or -1
+	rotNext     bool    // scripted: the next crash also rots the node's data
+	lastRot     bool    // the last crash rotted the node's data
+	faultsEnded int64   // when the fault phase ended
+	reachAt     map[reachKey]reachCount
 }
 
 // Run executes one world to the end and returns its result.
@@ -106,6 +117,8 @@ func newWorld(sys System, opts Options) *World {
 		sys:        sys,
 		opts:       opts,
 		prof:       drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
+		partStep:   -1,
+		reachAt:    map[reachKey]reachCount{},
 		nem:        newStream(opts.Seed, streamNemesis),
 		dsk:        newStream(opts.Seed, streamDisk),
 		wl:         newStream(opts.Seed, streamWorkload),
@@ -115,20 +128,30 @@ func newWorld(sys System, opts Options) *World {
 		points:     map[string]int{},
 		pointRates: map[string]float64{},
 	}
+	if opts.Script != nil {
+		w.play = newPlayer(opts.Script, sys.Clients)
+		w.prof = w.play.profile()
+	} else {
+		w.tape = &Script{Clients: make([]ClientScript, sys.Clients), SyncFailDraws: w.prof.SyncFailRate}
+	}
 	w.net = newNetwork(newStream(opts.Seed, streamNet), &w.prof, sys.Servers)
 	w.nodes = make([]*node, sys.Servers+sys.Clients+1)
 	clk := newStream(opts.Seed, streamClock)
 	for i := 1; i < len(w.nodes); i++ {
 		n := &node{id: NodeID(i), timers: map[int]uint64{}, disk: newDisk(), server: i <= sys.Servers}
-		if n.server && w.prof.On[FaultClock] {
+		switch {
+		case n.server && w.play != nil:
+			n.clock = w.play.clock(n.id)
+		case n.server && w.prof.On[FaultClock]:
 			n.clock = clock{
 				offset: between(clk, 0, int64(time.Second)),
 				drift:  (clk.Float64()*2 - 1) * w.prof.ClockDriftMax,
 			}
+			w.tape.Steps = append(w.tape.Steps, Step{Kind: StepClockSkew, Node: n.id, Offset: Dur(n.clock.offset), Drift: n.clock.drift})
 		}
 		w.nodes[i] = n
 	}
-	if w.prof.On[FaultBitrot] {
+	if w.prof.On[FaultBitrot] && w.play == nil {
 		w.rotNode = NodeID(1 + w.nem.IntN(sys.Servers))
 	}
 	if sys.Outside != nil {
@@ -147,6 +170,11 @@ func (w *World) start() {
 		w.boot(n)
 	}
 	w.clients.begin()
+	if w.play != nil {
+		w.play.schedule(w)
+		return
+	}
+	w.recordLink()
 	w.scheduleNemesis()
 }
 
@@ -227,6 +255,7 @@ func (w *World) result() Result {
 		Liveness:     w.liveErr,
 		Observations: w.observations,
 		CrashPoints:  w.points,
+		Script:       w.finishTape(),
 	}
 }
 
@@ -259,6 +288,9 @@ func (w *World) emit(node NodeID) {
 	w.trace.Write(w.line)
 	if w.events%stormEvents > stormEvents-len(w.recent.lines)*4 || w.events >= w.opts.MaxEvents-len(w.recent.lines)*4 {
 		w.recent.add(nodeLabel(node) + " " + string(w.line)) // only near a checkpoint: copying every line would cost
+	}
+	if w.opts.Events != nil {
+		w.opts.Events(time.Duration(w.now), node, string(w.line))
 	}
 	if w.opts.Trace != nil {
 		w.opts.Trace(fmt.Sprintf("%14.6fms %-4s %s", float64(w.now)/1e6, nodeLabel(node), w.line))

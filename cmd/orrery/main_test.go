@@ -90,7 +90,7 @@ func TestBadUsageExitsTwo(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"sim", "run"}, `Required flag "seed" not set`},
+		{[]string{"sim", "run"}, "needs --seed N or --scenario FILE"},
 		{[]string{"sim", "run", "--seed", "x"}, "invalid value"},
 		{[]string{"sim", "run", "--seed", "1", "--workload", "nope"}, `unknown workload "nope"`},
 		{[]string{"sim", "run", "--seed", "1", "--faults", "drop,meteor"}, `unknown fault "meteor"`},
@@ -202,4 +202,22 @@ func mustStr(t *testing.T, v history.Value) string {
 	s, ok := v.Str()
 	require.True(t, ok)
 	return s
+}
+
+// sim run --check-determinism runs twice and reports agreement; sim shrink writes a
+// minimal scenario that sim run --scenario replays to the same failure.
+func TestSimDeterminismAndShrink(t *testing.T) {
+	code, out, errOut := orrery(t, "sim", "run", "--seed", "3", "--ops", "20", "--check-determinism")
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "determinism: two runs agree on all")
+
+	path := filepath.Join(t.TempDir(), "min.json")
+	code, out, errOut = orrery(t, "sim", "shrink", "--seed", "95", "--workload", "raftreg", "--ops", "30",
+		"--bug", "raft.read-without-quorum", "--out", path, "--max-runs", "300")
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "replay:  ")
+	assert.Contains(t, out, "sim run --scenario "+path)
+	code, out, _ = orrery(t, "sim", "run", "--scenario", path, "--out", t.TempDir())
+	assert.Equal(t, exitViolation, code, out)
+	assert.Contains(t, out, "scenario expects: safety: not linearizable; got: safety: not linearizable")
 }

@@ -22,9 +22,12 @@ func simCommand() *cli.Command {
 			{
 				Name:      "run",
 				Usage:     "run one seed, check it, and write the evidence if it fails",
-				UsageText: "orrery sim run --seed N [--workload register] [--nodes 5] [--faults all|none|LIST] [--bug NAME] [--out DIR]",
+				UsageText: "orrery sim run --seed N [--workload register] [--nodes 5] [--faults all|none|LIST] [--bug NAME] [--out DIR]\n   orrery sim run --scenario FILE",
 				Flags: append(worldFlags(),
-					&cli.Uint64Flag{Name: "seed", Required: true, Usage: "the seed: same seed, same run"},
+					&cli.Uint64Flag{Name: "seed", Usage: "the seed: same seed, same run (required unless --scenario)"},
+					&cli.StringFlag{Name: "scenario", Usage: "run a scenario file (from sim shrink or --save-scenario) instead of a seed"},
+					&cli.StringFlag{Name: "save-scenario", Usage: "write the run as a scenario file (its client operations and faults as timed steps)"},
+					&cli.BoolFlag{Name: "check-determinism", Usage: "run twice and report the first event at which the runs differ"},
 					&cli.StringFlag{Name: "out", Usage: "where a failing run writes its evidence (default: a new temporary directory)"},
 					&cli.StringFlag{Name: "history", Usage: "also write the run's history (JSON Lines) to this file, pass or fail"},
 					&cli.BoolFlag{Name: "trace", Usage: "print every event of the run"}),
@@ -50,9 +53,11 @@ func simCommand() *cli.Command {
 					&cli.StringFlag{Name: "out", Usage: "where evidence of failing seeds goes (default: a new temporary directory)"},
 					&cli.IntFlag{Name: "evidence", Value: 3, Usage: "write evidence for at most this many failing seeds"},
 					&cli.IntFlag{Name: "stop-after", Usage: "stop after this many failing seeds (0 = run them all)"},
+					&cli.Uint64Flag{Name: "check-determinism-every", Value: 50, Usage: "run every seed divisible by this twice and fail it if the runs differ (0 = never)"},
 					&cli.BoolFlag{Name: "progress", Usage: "force the progress bar even when not on a terminal"}),
 				Action: simSweep,
 			},
+			shrinkCommand(),
 		},
 	}
 }
@@ -62,14 +67,44 @@ func simRun(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	s.opts.Seed = c.Uint64("seed")
+	var sc *harness.Scenario
+	switch {
+	case c.IsSet("scenario"):
+		if sc, err = scenarioSetup(c, &s); err != nil {
+			return err
+		}
+	case !c.IsSet("seed"):
+		return usagef("sim %s needs --seed N or --scenario FILE", c.Command.Name)
+	default:
+		s.opts.Seed = c.Uint64("seed")
+	}
 	w := c.App.Writer
 	if c.Bool("trace") {
 		s.opts.Trace = func(line string) { fmt.Fprintln(w, line) }
 	}
-	out, err := harness.RunSeed(s.sys, s.opts, s.chk)
+	var out harness.Outcome
+	var div *harness.Divergence
+	if c.Bool("check-determinism") {
+		out, div, err = harness.CheckDeterminism(s.sys, s.opts, s.chk)
+	} else {
+		out, err = harness.RunSeed(s.sys, s.opts, s.chk)
+	}
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if err := saveScenario(c, s, sc, out); err != nil {
+		return err
+	}
+	if div != nil {
+		printRun(w, s, out)
+		fmt.Fprintf(w, "result: FAIL (nondeterministic): %s\n", div)
+		return cli.Exit("", exitViolation)
+	}
+	if c.Bool("check-determinism") {
+		fmt.Fprintf(w, "determinism: two runs agree on all %d events\n", out.Result.Events)
+	}
+	if sc != nil && sc.Expect != "" {
+		defer fmt.Fprintf(w, "scenario expects: %s; got: %s\n", sc.Expect, harness.Class(out))
 	}
 	if path := c.String("history"); path != "" {
 		if err := writeHistory(path, out.Result.History); err != nil {
@@ -128,6 +163,9 @@ func verdict(c *cli.Context, s setup, out harness.Outcome) error {
 		return cli.Exit(fmt.Sprintf("orrery: evidence: %v", err), exitViolation)
 	}
 	replay := s.replayCommand(out.Result.Seed)
+	if s.scenario != "" {
+		replay = selfCommand() + " sim run --scenario " + s.scenario
+	}
 	if err := harness.WriteEvidence(dir, s.sys, s.opts, out, replay); err != nil {
 		return cli.Exit(fmt.Sprintf("orrery: evidence: %v", err), exitViolation)
 	}

@@ -43,10 +43,12 @@ func joinFaults() string {
 // setup is a parsed world description.
 type setup struct {
 	workload string
+	cfg      workload.Config
 	sys      sim.System
 	opts     sim.Options
 	chk      harness.Checker
 	replay   []string // flags that reproduce this setup, for the replay command
+	scenario string   // the scenario file run instead of a seed, if any
 }
 
 func parseSetup(c *cli.Context) (setup, error) {
@@ -71,6 +73,7 @@ func parseSetup(c *cli.Context) (setup, error) {
 	}
 	s := setup{
 		workload: w.Name,
+		cfg:      cfg,
 		sys:      sys,
 		opts: sim.Options{
 			Ops: c.Int("ops"), Faults: faults,

@@ -34,6 +34,7 @@ func simSweep(c *cli.Context) error {
 	sum, err := harness.Sweep(harness.SweepConfig{
 		System: s.sys, Options: s.opts, Seeds: seeds, Jobs: c.Int("jobs"), Checker: s.chk,
 		Progress: prog.update, StopAfter: c.Int("stop-after"),
+		DeterminismEvery: c.Uint64("check-determinism-every"),
 	})
 	prog.finish()
 	if err != nil {
@@ -53,8 +54,11 @@ func simSweep(c *cli.Context) error {
 }
 
 func printSummary(w io.Writer, sum harness.Summary) {
-	fmt.Fprintf(w, "seeds run: %d  failures: %d (safety %d, liveness %d, panic %d)  unknown: %d\n",
-		sum.Seeds, len(sum.Failures), sum.Safety, sum.Liveness, sum.Panics, len(sum.Unknown))
+	fmt.Fprintf(w, "seeds run: %d  failures: %d (safety %d, liveness %d, panic %d, nondeterministic %d)  unknown: %d\n",
+		sum.Seeds, len(sum.Failures), sum.Safety, sum.Liveness, sum.Panics, sum.Diverged, len(sum.Unknown))
+	if sum.Checked > 0 {
+		fmt.Fprintf(w, "determinism: %d seeds run twice, %d diverged\n", sum.Checked, sum.Diverged)
+	}
 	evRate := float64(sum.Events) / max(sum.Wall.Seconds(), 1e-9)
 	fmt.Fprintf(w, "simulated time: %v  wall time: %v  speed: %.0fx real time  events: %d (%.0f/s)\n",
 		sum.SimTime.Round(time.Millisecond), sum.Wall.Round(time.Millisecond), sum.Speed(), sum.Events, evRate)

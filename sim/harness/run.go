@@ -26,6 +26,9 @@ const (
 	// Panic means the world itself panicked: a component broke an internal invariant (or
 	// the simulator has a bug). It fails the seed like a violation.
 	Panic Kind = "panic"
+	// Nondeterministic means two runs of the same seed and options differed (see
+	// CheckDeterminism): the run cannot be trusted to replay.
+	Nondeterministic Kind = "nondeterministic"
 )
 
 // Outcome is one seed's run and verdict.
@@ -36,10 +39,14 @@ type Outcome struct {
 	// Problem says what went wrong, in one paragraph; "" on a pass.
 	Problem string
 	Wall    time.Duration
+
+	determinism bool // the seed was run twice to check its determinism
 }
 
 // Failed reports whether the outcome is a safety or liveness failure.
-func (o Outcome) Failed() bool { return o.Kind == Safety || o.Kind == Liveness || o.Kind == Panic }
+func (o Outcome) Failed() bool {
+	return o.Kind == Safety || o.Kind == Liveness || o.Kind == Panic || o.Kind == Nondeterministic
+}
 
 // Checker settings for every run.
 type Checker struct {

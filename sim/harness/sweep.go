@@ -19,6 +19,9 @@ type SweepConfig struct {
 	Progress func(done int, o Outcome)
 	// StopAfter stops handing out new seeds once this many have failed (0 = never).
 	StopAfter int
+	// DeterminismEvery runs every seed divisible by it twice and fails it when the two
+	// runs differ (see CheckDeterminism); 0 never does.
+	DeterminismEvery uint64
 }
 
 // Summary is what a sweep found.
@@ -29,6 +32,8 @@ type Summary struct {
 	Safety   int
 	Liveness int
 	Panics   int
+	// Checked counts the seeds run twice for determinism; Diverged those that differed.
+	Checked, Diverged int
 	// CrashPoints counts, over all seeds, how often each crash point was reached: a
 	// point never reached is a path the sweep never tested.
 	CrashPoints map[string]int
@@ -66,7 +71,7 @@ func Sweep(cfg SweepConfig) (Summary, error) {
 			for seed := range seeds {
 				opts := cfg.Options
 				opts.Seed = seed
-				o, err := RunSeed(cfg.System, opts, cfg.Checker)
+				o, err := runSweepSeed(cfg, opts)
 				results <- result{o, err}
 			}
 		}()
@@ -114,8 +119,24 @@ func Sweep(cfg SweepConfig) (Summary, error) {
 	return sum, nil
 }
 
+// runSweepSeed runs one seed, twice when the sweep checks its determinism.
+func runSweepSeed(cfg SweepConfig, opts sim.Options) (Outcome, error) {
+	if cfg.DeterminismEvery == 0 || opts.Seed%cfg.DeterminismEvery != 0 {
+		return RunSeed(cfg.System, opts, cfg.Checker)
+	}
+	o, div, err := CheckDeterminism(cfg.System, opts, cfg.Checker)
+	o.determinism = true
+	if err == nil && div != nil {
+		o.Kind, o.Problem = Nondeterministic, div.String()
+	}
+	return o, err
+}
+
 func (s *Summary) add(o Outcome) {
 	s.Seeds++
+	if o.determinism {
+		s.Checked++
+	}
 	if s.CrashPoints == nil {
 		s.CrashPoints = map[string]int{}
 	}
@@ -134,6 +155,9 @@ func (s *Summary) add(o Outcome) {
 		s.Failures = append(s.Failures, o)
 	case Panic:
 		s.Panics++
+		s.Failures = append(s.Failures, o)
+	case Nondeterministic:
+		s.Diverged++
 		s.Failures = append(s.Failures, o)
 	case Unknown:
 		s.Unknown = append(s.Unknown, o)

@@ -1,0 +1,127 @@
+package main
+
+import (
+	"fmt"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/orrery/orrery/sim/harness"
+)
+
+func shrinkCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "shrink",
+		Usage: "turn a failing seed into a scenario and minimise it while the same class of failure persists",
+		UsageText: "orrery sim shrink --seed N [same options as sim run] [--out FILE] [--jobs N] [--max-runs N]\n" +
+			"   orrery sim shrink --scenario FILE [--out FILE]",
+		Flags: append(worldFlags(),
+			&cli.Uint64Flag{Name: "seed", Usage: "the failing seed"},
+			&cli.StringFlag{Name: "scenario", Usage: "shrink a failing scenario file instead of a seed"},
+			&cli.StringFlag{Name: "out", Usage: "where to write the minimal scenario (default: orrery-<workload>-seed<N>.min.json)"},
+			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "candidate runs in parallel"},
+			&cli.IntFlag{Name: "max-runs", Value: 3000, Usage: "give up after this many candidate runs"}),
+		Action: simShrink,
+	}
+}
+
+func simShrink(c *cli.Context) error {
+	s, err := parseSetup(c)
+	if err != nil {
+		return err
+	}
+	w := c.App.Writer
+	var sc harness.Scenario
+	switch {
+	case c.IsSet("scenario"):
+		p, err := scenarioSetup(c, &s)
+		if err != nil {
+			return err
+		}
+		sc = *p
+	case c.IsSet("seed"):
+		s.opts.Seed = c.Uint64("seed")
+		out, err := harness.RunSeed(s.sys, s.opts, s.chk)
+		if err != nil {
+			return usagef("%v", err)
+		}
+		fmt.Fprintf(w, "seed %d: %s: %s\n", s.opts.Seed, out.Kind, oneLine(out.Problem))
+		if !out.Failed() {
+			return usagef("seed %d does not fail (%s): nothing to shrink", s.opts.Seed, out.Kind)
+		}
+		if sc, err = harness.Extract(s.workload, s.cfg, s.sys, s.opts, out.Result); err != nil {
+			return usagef("%v", err)
+		}
+		sc.Comment = fmt.Sprintf("shrunk from: %s", s.replayCommand(s.opts.Seed))
+	default:
+		return usagef("sim shrink needs --seed N or --scenario FILE")
+	}
+	start := time.Now()
+	res, err := harness.Shrink(sc, harness.ShrinkConfig{
+		Checker: s.chk, Jobs: c.Int("jobs"), MaxRuns: c.Int("max-runs"),
+		Progress: func(line string) { fmt.Fprintf(w, "shrink: %s\n", line) },
+	})
+	if err != nil {
+		return cli.Exit(fmt.Sprintf("orrery sim shrink: %v", err), exitUsage)
+	}
+	path := c.String("out")
+	if path == "" {
+		path = fmt.Sprintf("orrery-%s-seed%d.min.json", sc.Workload, sc.Seed)
+	}
+	if err := harness.WriteScenario(path, res.Scenario); err != nil {
+		return cli.Exit(fmt.Sprintf("orrery sim shrink: %v", err), exitUsage)
+	}
+	fmt.Fprintf(w, "minimal: %d operations (from %d), %d faults (from %d), %d servers; %d runs in %v\n",
+		res.Scenario.Ops(), res.FromOps, res.Scenario.Faults(), res.FromFaults, res.Scenario.Nodes, res.Runs, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(w, "class:   %s\n", res.Class)
+	fmt.Fprintf(w, "problem: %s\n", oneLine(res.Outcome.Problem))
+	fmt.Fprintf(w, "scenario: %s\n", path)
+	fmt.Fprintf(w, "replay:  %s sim run --scenario %s\n", selfCommand(), path)
+	return nil
+}
+
+// scenarioSetup reads --scenario and rebuilds the setup from it: the file's world replaces
+// the world flags.
+func scenarioSetup(c *cli.Context, s *setup) (*harness.Scenario, error) {
+	path := c.String("scenario")
+	sc, err := harness.ReadScenario(path)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	sys, err := sc.System()
+	if err != nil {
+		return nil, usagef("scenario %s: %v", path, err)
+	}
+	s.workload, s.sys, s.opts, s.scenario = sc.Workload, sys, sc.Options(), path
+	return &sc, nil
+}
+
+// saveScenario writes --save-scenario: the run itself (a seeded run's recorded script) or
+// the scenario it ran.
+func saveScenario(c *cli.Context, s setup, sc *harness.Scenario, out harness.Outcome) error {
+	path := c.String("save-scenario")
+	if path == "" {
+		return nil
+	}
+	var save harness.Scenario
+	if sc != nil {
+		save = *sc
+	} else {
+		if out.Result.Script == nil {
+			return cli.Exit("orrery sim run: the run recorded no script (it panicked)", exitUsage)
+		}
+		var err error
+		if save, err = harness.Extract(s.workload, s.cfg, s.sys, s.opts, out.Result); err != nil {
+			return cli.Exit(fmt.Sprintf("orrery sim run: %v", err), exitUsage)
+		}
+		save.Comment = "recorded from: " + s.replayCommand(s.opts.Seed)
+	}
+	save.Expect = harness.Class(out)
+	if err := harness.WriteScenario(path, save); err != nil {
+		return cli.Exit(fmt.Sprintf("orrery sim run: %v", err), exitUsage)
+	}
+	fmt.Fprintf(c.App.Writer, "scenario: %s (replay: %s sim run --scenario %s)\n", path, selfCommand(), filepath.Clean(path))
+	return nil
+}

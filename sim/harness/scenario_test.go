@@ -1,0 +1,181 @@
+package harness
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/orrery/orrery/node/bugs"
+	"github.com/orrery/orrery/sim"
+	"github.com/orrery/orrery/sim/workload"
+)
+
+// A seeded run's recorded script replays its history exactly, for every workload.
+func TestExtractedScenarioReplaysTheSeed(t *testing.T) {
+	for _, w := range workload.All() {
+		t.Run(w.Name, func(t *testing.T) {
+			sys, err := w.BuildSystem(workload.Config{})
+			require.NoError(t, err)
+			for seed := uint64(1); seed <= 3; seed++ {
+				opts := sim.Options{Seed: seed, Faults: allFaults(t)}
+				res, err := sim.Run(sys, opts)
+				require.NoError(t, err)
+				sc, err := Extract(w.Name, workload.Config{}, sys, opts, res)
+				require.NoError(t, err)
+				b, err := MarshalScenario(sc)
+				require.NoError(t, err)
+				path := filepath.Join(t.TempDir(), "s.json")
+				require.NoError(t, os.WriteFile(path, b, 0o644))
+				back, err := ReadScenario(path)
+				require.NoError(t, err)
+				again, err := back.Run(Checker{})
+				require.NoError(t, err)
+				assert.Equal(t, res.History, again.Result.History, "seed %d", seed)
+			}
+		})
+	}
+}
+
+// Every scenario in testdata/regressions replays to the outcome class it expects, and
+// minimal scenarios of planted bugs pass once the bug is switched off.
+func TestRegressionScenarios(t *testing.T) {
+	files, err := filepath.Glob("testdata/regressions/*.json")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			sc, err := ReadScenario(f)
+			require.NoError(t, err)
+			out, err := sc.Run(Checker{Timeout: 10 * time.Second})
+			require.NoError(t, err)
+			assert.Equal(t, sc.Expect, Class(out), "%s: %s", sc.Comment, out.Problem)
+			if len(sc.Bugs) > 0 && sc.Expect != "pass" {
+				sc.Bugs = nil
+				fixed, err := sc.Run(Checker{Timeout: 10 * time.Second})
+				require.NoError(t, err)
+				assert.Equal(t, Pass, fixed.Kind, "without the bug: %s", fixed.Problem)
+			}
+		})
+	}
+}
+
+// A failing seed shrinks to a small scenario that still fails the same way.
+func TestShrinkAFailingSeed(t *testing.T) {
+	w, err := workload.Lookup("raftreg")
+	require.NoError(t, err)
+	cfg := workload.Config{Bugs: bugs.With("raft.read-without-quorum")}
+	sys, err := w.BuildSystem(cfg)
+	require.NoError(t, err)
+	opts := sim.Options{Seed: 95, Ops: 30, Faults: allFaults(t)}
+	out, err := RunSeed(sys, opts, Checker{})
+	require.NoError(t, err)
+	require.Equal(t, Safety, out.Kind)
+	sc, err := Extract("raftreg", cfg, sys, opts, out.Result)
+	require.NoError(t, err)
+	res, err := Shrink(sc, ShrinkConfig{Jobs: 2, MaxRuns: 600, Checker: Checker{Timeout: 5 * time.Second}})
+	require.NoError(t, err)
+	t.Logf("%d ops, %d faults (from %d, %d) in %d runs", res.Scenario.Ops(), res.Scenario.Faults(), res.FromOps, res.FromFaults, res.Runs)
+	assert.LessOrEqual(t, res.Scenario.Ops(), 12)
+	assert.LessOrEqual(t, res.Scenario.Faults(), 8)
+	again, err := res.Scenario.Run(Checker{})
+	require.NoError(t, err)
+	assert.Equal(t, res.Class, Class(again))
+	assert.Equal(t, "safety: not linearizable", res.Class)
+}
+
+func TestClass(t *testing.T) {
+	for _, tc := range []struct {
+		o    Outcome
+		want string
+	}{
+		{Outcome{Kind: Pass}, "pass"},
+		{Outcome{Kind: Safety, Problem: `not linearizable: key "k1": ...`}, "safety: not linearizable"},
+		{Outcome{Kind: Safety, Problem: "invariant broken: index 29 applied as [3 a7] by n1 (incarnation 2, at 1s) but as [4 a9] by n2"}, "safety: index # applied as"},
+		{Outcome{Kind: Safety, Problem: "invariant broken: watcher n5: event at revision 12 after 10: a gap"}, "safety: event at revision #"},
+		{Outcome{Kind: Liveness, Problem: "liveness: final operation op=3 get of client n5 did not complete"}, "liveness: final operation op=#"},
+	} {
+		assert.Equal(t, tc.want, Class(tc.o), tc.o.Problem)
+	}
+}
+
+// flaky is a test-only component that breaks the determinism contract: it reports a
+// package-level counter that keeps counting from one run to the next.
+type flaky struct{ inner sim.Component }
+
+var flakyCounter atomic.Int64
+
+func (f flaky) Handle(now time.Duration, in sim.Input) []sim.Effect {
+	effs := f.inner.Handle(now, in)
+	if _, ok := in.(sim.Start); ok {
+		effs = append(effs, sim.Observe{Kind: "boot", Value: "counter=" + strings.Repeat("i", int(flakyCounter.Add(1)%7))})
+	}
+	return effs
+}
+
+// --check-determinism names the first event at which two runs differ.
+func TestCheckDeterminismNamesTheFirstDivergentEvent(t *testing.T) {
+	w, err := workload.Lookup("register")
+	require.NoError(t, err)
+	sys, err := w.BuildSystem(workload.Config{})
+	require.NoError(t, err)
+	opts := sim.Options{Seed: 3, Ops: 20, Faults: allFaults(t)}
+
+	_, div, err := CheckDeterminism(sys, opts, Checker{})
+	require.NoError(t, err)
+	assert.Nil(t, div, "correct components are deterministic")
+
+	server := sys.Server
+	sys.Server = func(id sim.NodeID, r *rand.Rand) sim.Component { return flaky{server(id, r)} }
+	_, div, err = CheckDeterminism(sys, opts, Checker{})
+	require.NoError(t, err)
+	require.NotNil(t, div)
+	assert.Contains(t, div.First, "observe boot counter=")
+	assert.Contains(t, div.Second, "observe boot counter=")
+	assert.NotEqual(t, div.First, div.Second)
+	assert.Equal(t, sim.NodeID(1), div.Node, "the first server to boot reports first")
+	assert.Contains(t, div.String(), "runs diverge at event")
+	t.Log(div)
+
+	sum, err := Sweep(SweepConfig{System: sys, Options: opts, Seeds: seedRange(1, 4), Jobs: 2, DeterminismEvery: 2})
+	require.NoError(t, err)
+	assert.Equal(t, 2, sum.Checked)
+	assert.Equal(t, 2, sum.Diverged)
+}
+
+// A failing run's visualisation shows its crash, pause, partition and clock windows.
+func TestVisualizationShowsFaultWindows(t *testing.T) {
+	sc, err := ReadScenario("testdata/regressions/raftreg-read-without-quorum.min.json")
+	require.NoError(t, err)
+	sc.Steps = append(sc.Steps,
+		sim.Step{Kind: sim.StepPause, Node: 2, At: sim.Dur(300 * time.Millisecond), End: sim.Dur(320 * time.Millisecond)},
+		sim.Step{Kind: sim.StepClockJump, Node: 3, At: sim.Dur(310 * time.Millisecond), Jump: sim.Dur(5 * time.Millisecond)})
+	sys, err := sc.System()
+	require.NoError(t, err)
+	out, err := sc.Run(Checker{})
+	require.NoError(t, err)
+	require.True(t, out.Failed(), "the scenario still fails: %s", out.Kind)
+	dir := t.TempDir()
+	require.NoError(t, WriteEvidence(dir, sys, sc.Options(), out, "orrery sim run --scenario X"))
+	html, err := os.ReadFile(filepath.Join(dir, "visualization.html"))
+	require.NoError(t, err)
+	kinds := map[sim.Fault]bool{}
+	for _, w := range out.Result.Faults {
+		kinds[w.Kind] = true
+		detail, err := json.Marshal(w.Detail) // the page embeds the annotations as JSON
+		require.NoError(t, err)
+		assert.Contains(t, string(html), string(detail), "window %s %s", w.Kind, w.Detail)
+	}
+	for _, k := range []sim.Fault{sim.FaultCrash, sim.FaultPause, sim.FaultPartition, sim.FaultClock} {
+		assert.True(t, kinds[k], "no %s window", k)
+		assert.Contains(t, string(html), `"`+string(k)+`"`)
+	}
+	assert.Contains(t, string(html), `"faults"`)
+}

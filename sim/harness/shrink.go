@@ -1,0 +1,417 @@
+package harness
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/orrery/orrery/sim"
+)
+
+// ShrinkConfig bounds and reports a shrink.
+type ShrinkConfig struct {
+	Checker Checker
+	Jobs    int // candidate runs in parallel; < 1 means 1
+	// MaxRuns bounds the candidate runs; 0 means 3000.
+	MaxRuns int
+	// Progress, when set, receives one line per accepted reduction.
+	Progress func(line string)
+}
+
+// ShrinkResult is a minimal scenario and how it was reached.
+type ShrinkResult struct {
+	Scenario Scenario
+	Class    string
+	Outcome  Outcome // the minimal scenario's outcome
+	Runs     int     // candidate runs
+	// FromOps and FromFaults are the size of the scenario the shrink started from.
+	FromOps, FromFaults int
+}
+
+// ErrDoesNotFail is returned when the scenario to shrink does not fail.
+var ErrDoesNotFail = errors.New("shrink: the scenario does not fail")
+
+// Shrink minimises a failing scenario while its failure keeps its class (see Class): it
+// cuts the run short, drops client operations (delta debugging: halves, then smaller
+// chunks, then single operations), final operations and whole clients, drops fault steps,
+// shortens the ones left, and removes servers when the workload still fails with fewer.
+// Each pass repeats until nothing more can go. Candidates run Jobs at a time; the
+// accepted one is always the first in a fixed order that fails, so the result does not
+// depend on Jobs.
+func Shrink(s Scenario, cfg ShrinkConfig) (ShrinkResult, error) {
+	sh := &shrinker{cfg: cfg, jobs: max(cfg.Jobs, 1), budget: cfg.MaxRuns}
+	if sh.budget == 0 {
+		sh.budget = 3000
+	}
+	out, err := s.Run(cfg.Checker)
+	if err != nil {
+		return ShrinkResult{}, err
+	}
+	if !out.Failed() {
+		return ShrinkResult{}, fmt.Errorf("%w (outcome: %s)", ErrDoesNotFail, out.Kind)
+	}
+	sh.class = Class(out)
+	sh.best, sh.out = s, out
+	sh.best.Expect = sh.class
+	sh.logf("start: %s; %s", sh.class, size(s))
+	for round := 1; ; round++ {
+		before := size(sh.best)
+		sh.truncate()
+		sh.ddmin("operations", opUnits(sh.best), keepOps)
+		sh.each("final operations", finalCands)
+		sh.each("clients", clientCands)
+		sh.each("faults of one kind", kindCands)
+		sh.ddmin("faults", stepUnits(sh.best), keepSteps)
+		sh.each("servers", serverCands)
+		sh.each("fault lengths", shortenCands)
+		sh.each("leftovers", leftoverCands)
+		if size(sh.best) == before || sh.runs >= sh.budget {
+			break
+		}
+		sh.logf("round %d done: %s", round, size(sh.best))
+	}
+	return ShrinkResult{Scenario: sh.best, Class: sh.class, Outcome: sh.out, Runs: sh.runs, FromOps: s.Ops(), FromFaults: s.Faults()}, nil
+}
+
+type shrinker struct {
+	cfg    ShrinkConfig
+	jobs   int
+	budget int
+	runs   int
+	class  string
+	best   Scenario
+	out    Outcome
+}
+
+func size(s Scenario) string {
+	return fmt.Sprintf("%d operations, %d faults, %d servers, %d clients", s.Ops(), s.Faults(), s.Nodes, len(s.Clients))
+}
+
+func (sh *shrinker) logf(format string, args ...any) {
+	if sh.cfg.Progress != nil {
+		sh.cfg.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// first runs the candidates in order, jobs at a time, and returns the index of the first
+// that fails with the class being shrunk, or -1.
+func (sh *shrinker) first(cands []Scenario) int {
+	for lo := 0; lo < len(cands) && sh.runs < sh.budget; lo += sh.jobs {
+		hi := min(lo+sh.jobs, len(cands), lo+sh.budget-sh.runs)
+		outs := make([]Outcome, hi-lo)
+		ok := make([]bool, hi-lo)
+		var wg sync.WaitGroup
+		for i := lo; i < hi; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o, err := cands[i].Run(sh.cfg.Checker)
+				outs[i-lo], ok[i-lo] = o, err == nil && o.Failed() && Class(o) == sh.class
+			}()
+		}
+		wg.Wait()
+		sh.runs += hi - lo
+		for i := range ok {
+			if ok[i] {
+				sh.out = outs[i]
+				return lo + i
+			}
+		}
+	}
+	return -1
+}
+
+// accept tries candidates and keeps the first that still fails.
+func (sh *shrinker) accept(what string, cands []Scenario) bool {
+	i := sh.first(cands)
+	if i < 0 {
+		return false
+	}
+	sh.best = cands[i]
+	sh.best.Expect = sh.class
+	sh.logf("%s: %s (run %d)", what, size(sh.best), sh.runs)
+	return true
+}
+
+// each tries the candidates a generator offers until none fails any more.
+func (sh *shrinker) each(what string, gen func(Scenario) []Scenario) {
+	for sh.runs < sh.budget && sh.accept(what, gen(sh.best)) {
+	}
+}
+
+// truncate cuts the run short: it keeps the operations invoked before a cut-off time (and
+// the faults that start before it), trying cut-offs from the earliest.
+func (sh *shrinker) truncate() {
+	for sh.runs < sh.budget {
+		times := opTimes(sh.best)
+		if len(times) < 2 {
+			return
+		}
+		var cands []Scenario
+		for k := 1; k < 8; k++ {
+			cut := times[len(times)*k/8]
+			if c := cutAt(sh.best, cut); c.Ops() < sh.best.Ops() {
+				cands = append(cands, c)
+			}
+		}
+		if !sh.accept("cut short", cands) {
+			return
+		}
+	}
+}
+
+func opTimes(s Scenario) []sim.Dur {
+	var out []sim.Dur
+	for _, c := range s.Clients {
+		for _, op := range c.Ops {
+			out = append(out, op.At)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func cutAt(s Scenario, cut sim.Dur) Scenario {
+	c := clone(s)
+	for i := range c.Clients {
+		cl := &c.Clients[i]
+		cl.Ops = slices.DeleteFunc(cl.Ops, func(op sim.ScriptOp) bool { return op.At >= cut })
+		cl.Done = min(cl.Done, cut)
+	}
+	c.Steps = slices.DeleteFunc(c.Steps, func(st sim.Step) bool { return st.At >= cut })
+	return c
+}
+
+// ddmin drops units (delta debugging without the subset tests): the complement of each of
+// n chunks, n from 2 up to one unit per chunk. Units refer to the scenario ddmin started
+// from; keep builds a scenario from it with only the given units.
+func (sh *shrinker) ddmin(what string, units []unit, keep func(Scenario, []unit) Scenario) {
+	base := sh.best
+	n := 2
+	for len(units) >= 1 && sh.runs < sh.budget {
+		n = min(n, len(units))
+		var cands []Scenario
+		var rests [][]unit
+		for i := range n {
+			lo, hi := i*len(units)/n, (i+1)*len(units)/n
+			rest := slices.Concat(units[:lo], units[hi:])
+			cands = append(cands, keep(base, rest))
+			rests = append(rests, rest)
+		}
+		if i := sh.first(cands); i >= 0 {
+			sh.best = cands[i]
+			sh.best.Expect = sh.class
+			units = rests[i]
+			sh.logf("drop %s: %s (run %d)", what, size(sh.best), sh.runs)
+			n = max(n-1, 2)
+			continue
+		}
+		if n >= len(units) {
+			return
+		}
+		n = min(2*n, len(units))
+	}
+}
+
+// unit names one operation (client, index) or one step (index) of the scenario it was
+// taken from; drop functions remove a set of them, so indices stay valid.
+type unit struct{ client, index int }
+
+func opUnits(s Scenario) []unit {
+	var out []unit
+	for c, cl := range s.Clients {
+		for i := range cl.Ops {
+			out = append(out, unit{c, i})
+		}
+	}
+	// Interleave by time, so chunks are periods of the run rather than clients.
+	slices.SortStableFunc(out, func(a, b unit) int {
+		return int(s.Clients[a.client].Ops[a.index].At - s.Clients[b.client].Ops[b.index].At)
+	})
+	return out
+}
+
+func stepUnits(s Scenario) []unit {
+	out := make([]unit, len(s.Steps))
+	for i := range out {
+		out[i] = unit{-1, i}
+	}
+	return out
+}
+
+// keepOps keeps only the given operations of s.
+func keepOps(s Scenario, us []unit) Scenario {
+	c := clone(s)
+	kept := map[unit]bool{}
+	for _, u := range us {
+		kept[u] = true
+	}
+	for ci := range c.Clients {
+		var ops []sim.ScriptOp
+		for i, op := range s.Clients[ci].Ops {
+			if kept[unit{ci, i}] {
+				ops = append(ops, op)
+			}
+		}
+		c.Clients[ci].Ops = ops
+	}
+	return c
+}
+
+// keepSteps keeps only the given fault steps of s.
+func keepSteps(s Scenario, us []unit) Scenario {
+	c := clone(s)
+	c.Steps = nil
+	for _, u := range us {
+		c.Steps = append(c.Steps, s.Steps[u.index])
+	}
+	slices.SortStableFunc(c.Steps, func(a, b sim.Step) int { return int(a.At - b.At) })
+	return c
+}
+
+// kindCands drops every fault step of one kind.
+func kindCands(s Scenario) []Scenario {
+	var kinds []string
+	for _, st := range s.Steps {
+		if !slices.Contains(kinds, st.Kind) {
+			kinds = append(kinds, st.Kind)
+		}
+	}
+	if len(kinds) < 2 {
+		return nil
+	}
+	var out []Scenario
+	for _, k := range kinds {
+		c := clone(s)
+		c.Steps = slices.DeleteFunc(c.Steps, func(st sim.Step) bool { return st.Kind == k })
+		out = append(out, c)
+	}
+	return out
+}
+
+func finalCands(s Scenario) []Scenario {
+	var out []Scenario
+	for i, cl := range s.Clients {
+		if cl.Final != nil {
+			c := clone(s)
+			c.Clients[i].Final = nil
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// clientCands removes one client (only the last one in the all workload, whose clients
+// alternate between kv and lock by position).
+func clientCands(s Scenario) []Scenario {
+	if len(s.Clients) <= 1 {
+		return nil
+	}
+	var out []Scenario
+	for i := range s.Clients {
+		if s.Workload == "all" && i != len(s.Clients)-1 {
+			continue
+		}
+		c := clone(s)
+		c.Clients = slices.Delete(c.Clients, i, i+1)
+		out = append(out, c)
+	}
+	return out
+}
+
+// serverCands removes the highest-numbered server, with the faults that name it.
+func serverCands(s Scenario) []Scenario {
+	if s.Nodes <= 1 || s.Workload == "register" && s.Nodes <= 3 {
+		return nil
+	}
+	c := clone(s)
+	c.Nodes--
+	gone := sim.NodeID(s.Nodes)
+	c.Steps = slices.DeleteFunc(c.Steps, func(st sim.Step) bool { return st.Node == gone })
+	for i := range c.Steps {
+		c.Steps[i].Cut = slices.DeleteFunc(c.Steps[i].Cut, func(l [2]sim.NodeID) bool { return l[0] == gone || l[1] == gone })
+	}
+	c.Steps = slices.DeleteFunc(c.Steps, func(st sim.Step) bool { return st.Kind == sim.StepPartition && len(st.Cut) == 0 })
+	c.Halts = slices.DeleteFunc(c.Halts, func(h sim.HaltRestart) bool { return h.Node == gone })
+	return []Scenario{c}
+}
+
+// shortenCands halves fault windows and turns off parts of link faults and bitrot.
+func shortenCands(s Scenario) []Scenario {
+	var out []Scenario
+	for i, st := range s.Steps {
+		if st.End > st.At+sim.Dur(1e6) {
+			c := clone(s)
+			c.Steps[i].End = st.At + (st.End-st.At)/2
+			out = append(out, c)
+		}
+		if st.Rot {
+			c := clone(s)
+			c.Steps[i].Rot = false
+			out = append(out, c)
+		}
+		if l := st.Link; l != nil {
+			for _, zero := range []func(*sim.LinkFaults) *float64{
+				func(l *sim.LinkFaults) *float64 { return &l.Drop },
+				func(l *sim.LinkFaults) *float64 { return &l.Duplicate },
+				func(l *sim.LinkFaults) *float64 { return &l.Reorder },
+				func(l *sim.LinkFaults) *float64 { return &l.Delay },
+			} {
+				if *zero(l) != 0 {
+					c := clone(s)
+					*zero(c.Steps[i].Link) = 0
+					out = append(out, c)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// leftoverCands drops what the script kept only to replay its seed exactly.
+func leftoverCands(s Scenario) []Scenario {
+	var out []Scenario
+	if s.SyncFailDraws != 0 {
+		c := clone(s)
+		c.SyncFailDraws = 0
+		out = append(out, c)
+	}
+	late := false
+	for _, cl := range s.Clients {
+		late = late || cl.Done != 0
+	}
+	if late {
+		c := clone(s)
+		for i := range c.Clients {
+			c.Clients[i].Done = 0
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// clone copies a scenario deeply enough that candidates never share slices.
+func clone(s Scenario) Scenario {
+	c := s
+	c.Bugs = slices.Clone(s.Bugs)
+	c.Clients = make([]sim.ClientScript, len(s.Clients))
+	for i, cl := range s.Clients {
+		c.Clients[i] = sim.ClientScript{Ops: slices.Clone(cl.Ops), Done: cl.Done}
+		if cl.Final != nil {
+			f := *cl.Final
+			c.Clients[i].Final = &f
+		}
+	}
+	c.Steps = make([]sim.Step, len(s.Steps))
+	for i, st := range s.Steps {
+		st.Cut = slices.Clone(st.Cut)
+		if st.Link != nil {
+			l := *st.Link
+			st.Link = &l
+		}
+		c.Steps[i] = st
+	}
+	c.Halts = slices.Clone(s.Halts)
+	return c
+}
