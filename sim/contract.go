@@ -30,4 +30,8 @@ type (
 	Halt          = component.Halt
 	Observe       = component.Observe
 	CrashPoint    = component.CrashPoint
+	FaultPoint    = component.FaultPoint
+	FaultFired    = component.FaultFired
+	Probe         = component.Probe
+	Points        = component.Points
 )

@@ -25,6 +25,10 @@ const (
 	FaultClock     Fault = "clock"     // skew and drift of local clocks, forward jumps
 	FaultBitrot    Fault = "bitrot"    // flip bits in one node's synced data; checksums must catch it
 	FaultSyncFail  Fault = "syncfail"  // fsync fails; the node must not trust unsynced data
+	// FaultPoints lets the simulator fire the fault points components mark (see
+	// component.FaultPoint). It is not in AllFaults, whose swarm draws it would shift: in
+	// swarm mode it is on for half of the runs, decided from a stream of its own.
+	FaultPoints Fault = "faultpoint"
 )
 
 // AllFaults lists every fault kind, in a fixed order.
@@ -53,8 +57,8 @@ func ParseFaults(s string) (FaultSet, error) {
 	var out []Fault
 	for _, part := range strings.Split(s, ",") {
 		f := Fault(strings.TrimSpace(part))
-		if !slices.Contains(AllFaults, f) {
-			return FaultSet{}, fmt.Errorf("unknown fault %q (known: %s, or all, none)", f, joinFaults(AllFaults))
+		if !slices.Contains(AllFaults, f) && f != FaultPoints {
+			return FaultSet{}, fmt.Errorf("unknown fault %q (known: %s, %s, or all, none)", f, joinFaults(AllFaults), FaultPoints)
 		}
 		out = append(out, f)
 	}
@@ -145,7 +149,8 @@ func pick(r *rand.Rand, on bool, lo, hi float64) float64 {
 	return x
 }
 
-// String lists the faults that are on, for the run summary.
+// String lists the faults that are on, for the run summary. Fault points are left out:
+// the summary line feeds the trace hash, and seeds kept their hashes when they came.
 func (p Profile) String() string {
 	var on []Fault
 	for _, f := range AllFaults {

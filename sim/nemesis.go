@@ -212,7 +212,54 @@ func (w *World) crashPoint(n *node, name string) {
 	if !w.faulting || !chance(w.nem, w.pointRate(name)) {
 		return
 	}
+	w.fired[name]++
 	w.crashAndRestart(n, "crash point "+name, " at "+name, 30*time.Millisecond, Step{Kind: StepCrashPoint, Point: name, Nth: nth})
+}
+
+// faultPoint decides whether a fault point a component marked fires. Fault points fire
+// only in the fault phase of runs whose profile turns them on (half of the swarm runs),
+// at a rate each point gets per seed (see faultRate), from the node's own stream, so that
+// firing on one node shifts no other draw.
+func (w *World) faultPoint(n *node, name string) bool {
+	w.faultPoints[name]++
+	nth := w.reached(n.id, "fault:"+name)
+	if !w.faulting || !w.prof.On[FaultPoints] {
+		return false
+	}
+	if w.play != nil {
+		if !w.play.match(StepFaultPoint, n.id, name, w.now, nth) {
+			return false
+		}
+	} else {
+		r := w.fpRand[n.id]
+		if r == nil {
+			r = newStream(w.opts.Seed, streamFaultPoints+uint64(n.id)<<8)
+			w.fpRand[n.id] = r
+		}
+		if !chance(r, faultRate(w.opts.Seed, name)) {
+			return false
+		}
+		w.record(Step{Kind: StepFaultPoint, Node: n.id, Point: name, Nth: nth})
+	}
+	w.fired[name]++
+	w.logf(n.id, "fault point %s fires", name)
+	return true
+}
+
+// faultRate is how often a fault point fires in a seed's run: as with BUGGIFY, half of the
+// points are hot (between 1% and 25% of their reaches) and the rest fire rarely (0.2%).
+// It depends only on the seed and the name, not on which point happens to be reached
+// first.
+func faultRate(seed uint64, name string) float64 {
+	h := uint64(14695981039346656037)
+	for i := range len(name) {
+		h = (h ^ uint64(name[i])) * 1099511628211
+	}
+	x := splitmix64(seed ^ splitmix64(h))
+	if x&1 == 0 {
+		return 0.002
+	}
+	return 0.01 + float64(x>>11)/(1<<53)*0.24
 }
 
 // pointRate is how likely a crash point crashes its process in this run. As with

@@ -94,12 +94,29 @@ func (w *World) deliver(n *node, in Input) {
 	w.log(n.id, "", in.String())
 	effs := n.comp.Handle(n.clock.local(w.now), in)
 	inc := n.incarnation
+	var fired []string
 	for _, e := range effs {
 		if !n.up || n.incarnation != inc {
 			return // an earlier effect halted the node
 		}
+		switch e := e.(type) {
+		case Probe:
+			w.probes[e.Name]++
+			continue // not traced: probes only count
+		case FaultPoint:
+			if w.faultPoint(n, e.Name) {
+				fired = append(fired, e.Name)
+			}
+			continue
+		}
 		w.log(n.id, "  -> ", e.String())
 		w.execute(n, e)
+	}
+	for _, name := range fired {
+		if !n.up || n.incarnation != inc {
+			return
+		}
+		w.deliver(n, FaultFired{Name: name})
 	}
 }
 

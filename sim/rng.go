@@ -15,6 +15,9 @@ const (
 	streamWorkload
 	streamOutside
 	streamNode // + node ID and incarnation, see nodeRand
+	// streamFaultPoints decides whether a swarm run fires fault points; each node's
+	// decisions come from streamFaultPoints + node ID<<8 (far from streamNode's range).
+	streamFaultPoints uint64 = 1 << 40
 )
 
 // splitmix64 scrambles x; used to turn (seed, stream) into well-spread PCG state.

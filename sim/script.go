@@ -60,6 +60,7 @@ const (
 	StepClockSkew  = "clock-skew"  // Node's clock runs with Offset and Drift from the start
 	StepLink       = "link"        // message loss, duplication, reordering and delay from At to End
 	StepSyncFail   = "syncfail"    // the sync Node issues at exactly At (after Nth others then) fails
+	StepFaultPoint = "fault-point" // fire fault point Point when Node marks it at exactly At (after Nth other marks then)
 )
 
 // Step is one fault of a script. End 0 means "until the faults stop" for steps that are

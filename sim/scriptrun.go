@@ -173,6 +173,8 @@ func (p *player) profile() Profile {
 			prof.On[FaultClock] = true
 		case StepSyncFail:
 			prof.On[FaultSyncFail] = true
+		case StepFaultPoint:
+			prof.On[FaultPoints] = true
 		case StepLink:
 			if s.Link == nil {
 				continue
@@ -257,6 +259,7 @@ func (p *player) crashPoint(w *World, n *node, name string, nth int) {
 	}
 	s := p.s.Steps[i]
 	w.rotNext = s.Rot
+	w.fired[name]++
 	w.crash(n, "crash point "+name)
 	w.playUndoableCrash(n, s, " at "+name)
 }

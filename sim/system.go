@@ -30,6 +30,9 @@ type System struct {
 	// Outside, when set, returns a fresh simulated outside world per run; it executes the
 	// effects the simulator does not know itself (start a pod, program a route).
 	Outside func() Outside
+	// Points declares the crash points, fault points and probes the components mark, so
+	// that coverage reports list the ones never reached too.
+	Points Points
 }
 
 // Outside simulates the world beyond the network and the disk for component-specific

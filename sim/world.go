@@ -30,6 +30,10 @@ type Result struct {
 	Observations []Observation
 	// CrashPoints counts how often each crash point was reached (crashed there or not).
 	CrashPoints map[string]int
+	// FaultPoints counts how often each fault point was reached (fired or not), Probes
+	// how often each probe was, and Fired how often each crash point crashed its process
+	// and each fault point fired.
+	FaultPoints, Probes, Fired map[string]int
 	// Script is what the clients and the nemesis of a seeded run did, as a script that
 	// Options.Script replays; nil for a scripted run.
 	Script *Script
@@ -84,7 +88,11 @@ type World struct {
 	rotNode      NodeID
 	points       map[string]int     // crash points reached, by name
 	pointRates   map[string]float64 // each crash point's firing rate in this run
-	isolated     NodeID             // the node a pause episode also cut off, while that cut stands
+	faultPoints  map[string]int     // fault points reached, by name
+	probes       map[string]int     // probes reached, by name
+	fired        map[string]int     // crash points that crashed and fault points that fired
+	fpRand       map[NodeID]*rand.Rand
+	isolated     NodeID // the node a pause episode also cut off, while that cut stands
 	events       int
 	stormMark    int64
 	recent       ring
@@ -114,19 +122,26 @@ func Run(sys System, opts Options) (Result, error) {
 
 func newWorld(sys System, opts Options) *World {
 	w := &World{
-		sys:        sys,
-		opts:       opts,
-		prof:       drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
-		partStep:   -1,
-		reachAt:    map[reachKey]reachCount{},
-		nem:        newStream(opts.Seed, streamNemesis),
-		dsk:        newStream(opts.Seed, streamDisk),
-		wl:         newStream(opts.Seed, streamWorkload),
-		trace:      sha256.New(),
-		rec:        &history.Recorder{},
-		open:       map[string]int{},
-		points:     map[string]int{},
-		pointRates: map[string]float64{},
+		sys:         sys,
+		opts:        opts,
+		prof:        drawProfile(newStream(opts.Seed, streamSwarm), opts.Faults),
+		partStep:    -1,
+		reachAt:     map[reachKey]reachCount{},
+		nem:         newStream(opts.Seed, streamNemesis),
+		dsk:         newStream(opts.Seed, streamDisk),
+		wl:          newStream(opts.Seed, streamWorkload),
+		trace:       sha256.New(),
+		rec:         &history.Recorder{},
+		open:        map[string]int{},
+		points:      map[string]int{},
+		pointRates:  map[string]float64{},
+		faultPoints: map[string]int{},
+		probes:      map[string]int{},
+		fired:       map[string]int{},
+		fpRand:      map[NodeID]*rand.Rand{},
+	}
+	if opts.Faults.Swarm && len(opts.Faults.Enabled) > 0 {
+		w.prof.On[FaultPoints] = newStream(opts.Seed, streamFaultPoints).IntN(2) == 0
 	}
 	if opts.Script != nil {
 		w.play = newPlayer(opts.Script, sys.Clients)
@@ -255,6 +270,9 @@ func (w *World) result() Result {
 		Liveness:     w.liveErr,
 		Observations: w.observations,
 		CrashPoints:  w.points,
+		FaultPoints:  w.faultPoints,
+		Probes:       w.probes,
+		Fired:        w.fired,
 		Script:       w.finishTape(),
 	}
 }

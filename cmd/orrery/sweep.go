@@ -3,10 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"maps"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -62,12 +60,33 @@ func printSummary(w io.Writer, sum harness.Summary) {
 	evRate := float64(sum.Events) / max(sum.Wall.Seconds(), 1e-9)
 	fmt.Fprintf(w, "simulated time: %v  wall time: %v  speed: %.0fx real time  events: %d (%.0f/s)\n",
 		sum.SimTime.Round(time.Millisecond), sum.Wall.Round(time.Millisecond), sum.Speed(), sum.Events, evRate)
-	if len(sum.CrashPoints) > 0 {
-		var parts []string
-		for _, name := range slices.Sorted(maps.Keys(sum.CrashPoints)) {
-			parts = append(parts, fmt.Sprintf("%s=%d", name, sum.CrashPoints[name]))
+	printCoverage(w, sum)
+}
+
+// printCoverage writes the sweep's coverage report: every crash point, fault point and
+// probe, declared or reached, with how often it was reached and fired.
+func printCoverage(w io.Writer, sum harness.Summary) {
+	cov := sum.Coverage()
+	if len(cov) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "coverage (reached; fired: crashed there or fault injected):")
+	width := 0
+	for _, pc := range cov {
+		width = max(width, len(pc.Name))
+	}
+	for _, pc := range cov {
+		line := fmt.Sprintf("  %-11s  %-*s  %9d reached", pc.Kind, width, pc.Name, pc.Reached)
+		if pc.Kind != "probe" {
+			line += fmt.Sprintf("  %7d fired", pc.Fired)
 		}
-		fmt.Fprintf(w, "crash points reached: %s\n", strings.Join(parts, " "))
+		switch {
+		case !pc.Declared:
+			line += "  (not declared)"
+		case pc.Reached == 0:
+			line += "  NEVER REACHED"
+		}
+		fmt.Fprintln(w, line)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/orrery/orrery/checker/history"
@@ -157,6 +158,50 @@ type CrashPoint struct {
 	Name string
 }
 
+// FaultPoint marks a place where the component could do something rare but legal (sync
+// slowly, start an election nobody needed, drop a cache or a stream) if its driver asks it
+// to: FoundationDB's BUGGIFY, kept sans-I/O. The simulator may answer with a FaultFired
+// input of the same Name, delivered right after the batch that marked the point and
+// before any other input; the component then misbehaves as the point's name promises. A
+// real host ignores it and never fires one. Name says which point, for coverage reports.
+type FaultPoint struct {
+	Name string
+}
+
+// FaultFired tells a component that the driver fired the fault point Name it marked in
+// the batch just executed.
+type FaultFired struct {
+	Name string
+}
+
+// Probe reports that the component reached a rare path (a snapshot installed on a
+// follower, a redirect with no leader known) without affecting the run: the simulator
+// counts probes for its coverage report, and a test fails when a declared probe is never
+// reached. Probes and unfired fault points do not enter the trace.
+type Probe struct {
+	Name string
+}
+
+// Points declares the crash points, fault points and probes a component marks, for the
+// coverage reports that list every declared point with its count.
+type Points struct {
+	Crash, Fault, Probes []string
+}
+
+// With returns the union of two declarations, each list in the order first seen.
+func (p Points) With(o Points) Points {
+	add := func(a, b []string) []string {
+		out := append([]string(nil), a...)
+		for _, x := range b {
+			if !slices.Contains(out, x) {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	return Points{Crash: add(p.Crash, o.Crash), Fault: add(p.Fault, o.Fault), Probes: add(p.Probes, o.Probes)}
+}
+
 func (s Start) String() string {
 	return fmt.Sprintf("start files=%d corrupt=%d torn=%d", len(s.Disk.Files), len(s.Disk.Corrupt), s.Disk.Torn)
 }
@@ -188,6 +233,9 @@ func (c Complete) String() string {
 func (h Halt) String() string       { return "halt: " + h.Reason }
 func (o Observe) String() string    { return "observe " + o.Kind + " " + o.Value }
 func (p CrashPoint) String() string { return "crash-point " + p.Name }
+func (p FaultPoint) String() string { return "fault-point " + p.Name }
+func (f FaultFired) String() string { return "fault-point fired " + f.Name }
+func (p Probe) String() string      { return "probe " + p.Name }
 
 // Recovery is what a node's disk holds when its process starts.
 type Recovery struct {

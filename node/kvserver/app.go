@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/node/rsm"
 )
@@ -25,6 +26,30 @@ type App struct {
 	watches  map[uint64]int64             // client -> its watch on this member's hub
 	owners   map[int64]uint64             // watch -> client
 	notes    []rsm.Note
+	marks    []component.Effect // probes and fault points since the last Marks
+	holdExp  time.Duration      // expiries wait until then (a fired FaultDelayExpiry)
+	lastPush uint64             // the client of the latest push (for FaultDropWatch)
+}
+
+// The application's fault points and probes (see rsm.Faulty).
+const (
+	// FaultDelayExpiry: the leader holds back lease expiries for expiryHold, as a busy
+	// leader would (expiring late is legal; early is not).
+	FaultDelayExpiry = "kvserver.delay-expiry"
+	// FaultDropWatch: the member silently drops the watch of the client it last pushed
+	// to, as a member shedding load would; the client must notice the silence and reopen.
+	FaultDropWatch = "kvserver.drop-watch"
+	// ProbeExpiryRetried: a lease expiry is proposed again, the first one lost.
+	ProbeExpiryRetried = "kvserver.expiry-proposed-again"
+)
+
+// expiryHold is how long a fired FaultDelayExpiry holds expiries back.
+const expiryHold = 300 * time.Millisecond
+
+// Points declares the application's fault points and probes.
+var Points = component.Points{
+	Fault:  []string{FaultDelayExpiry, FaultDropWatch},
+	Probes: []string{ProbeExpiryRetried},
 }
 
 // New returns an empty member application.
@@ -146,9 +171,18 @@ func (a *App) Lead(leader bool) {
 // one command.
 func (a *App) Due() [][]byte {
 	var ids []kv.LeaseID
-	for _, id := range a.lessor.Expired(a.now) {
-		if at, ok := a.proposed[id]; ok && a.now-at < expiryRetry {
+	expired := a.lessor.Expired(a.now)
+	if len(expired) == 0 || a.now < a.holdExp {
+		return nil
+	}
+	a.marks = append(a.marks, component.FaultPoint{Name: FaultDelayExpiry})
+	for _, id := range expired {
+		at, ok := a.proposed[id]
+		if ok && a.now-at < expiryRetry {
 			continue
+		}
+		if ok {
+			a.marks = append(a.marks, component.Probe{Name: ProbeExpiryRetried})
 		}
 		a.proposed[id] = a.now
 		ids = append(ids, id)
@@ -222,6 +256,31 @@ func (a *App) Outbox() []rsm.Push {
 			delete(a.watches, client)
 		}
 		out = append(out, rsm.Push{Client: client, Data: kv.EncodeWatchResponse(resp)})
+		a.lastPush = client
+	}
+	if len(out) > 0 {
+		a.marks = append(a.marks, component.FaultPoint{Name: FaultDropWatch})
 	}
 	return out
+}
+
+// Marks implements rsm.Faulty.
+func (a *App) Marks() []component.Effect {
+	m := a.marks
+	a.marks = nil
+	return m
+}
+
+// Fire implements rsm.Faulty.
+func (a *App) Fire(name string) {
+	switch name {
+	case FaultDelayExpiry:
+		a.holdExp = a.now + expiryHold
+	case FaultDropWatch:
+		if id, ok := a.watches[a.lastPush]; ok {
+			_ = a.store.Watches().Cancel(id)
+			delete(a.owners, id)
+			delete(a.watches, a.lastPush)
+		}
+	}
 }

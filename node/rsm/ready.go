@@ -29,7 +29,7 @@ func (s *Server) drive() []c.Effect {
 			effs = append(effs, s.persist(rd)...)
 			s.syncID++
 			s.inflight, s.inflightSync = &rd, s.syncID
-			return append(effs, c.CrashPoint{Name: writtenPoint(rd)}, c.Sync{ID: s.syncID})
+			return append(effs, c.CrashPoint{Name: writtenPoint(rd)}, c.FaultPoint{Name: FaultSlowSync}, c.Sync{ID: s.syncID})
 		}
 		effs = append(effs, s.persist(rd)...)
 		effs = append(effs, s.finish(rd)...)
@@ -50,7 +50,7 @@ func (s *Server) persist(rd raft.Ready) []c.Effect {
 			panic(fmt.Sprintf("rsm: install snapshot %d: %v", rd.Snapshot.Metadata.Index, err))
 		}
 		s.restore(rd.Snapshot)
-		effs = append(effs, c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d installed", rd.Snapshot.Metadata.Index)})
+		effs = append(effs, c.Probe{Name: ProbeSnapshotInstalled}, c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d installed", rd.Snapshot.Metadata.Index)})
 	}
 	if len(rd.Entries) > 0 {
 		effs = append(effs, c.Append{File: file, Record: encodeEntries(rd.Entries)})
@@ -207,7 +207,7 @@ func (s *Server) maybeSnapshot() []c.Effect {
 			panic(fmt.Sprintf("rsm: compact: %v", err))
 		}
 	}
-	return append(s.rotate(snap), c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d taken", snap.Metadata.Index)})
+	return append(s.rotate(snap), c.Probe{Name: ProbeWALRotated}, c.Observe{Kind: "snapshot", Value: fmt.Sprintf("%d taken", snap.Metadata.Index)})
 }
 
 // rotate starts a new WAL segment holding the whole durable state — the snapshot (if

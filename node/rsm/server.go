@@ -41,7 +41,8 @@ type Config struct {
 }
 
 const (
-	timerTick = 1
+	timerTick     = 1
+	timerSlowSync = 2
 )
 
 // Server is one member: raft, its write-ahead log on the component disk, and the
@@ -70,6 +71,9 @@ type Server struct {
 	refusing           string                 // non-empty: the WAL is corrupt, stay down
 	members            []Member               // the replicated member table, by ID
 	confWait           *confWaiter            // the client of the conf change proposed here
+	ticks              int                    // ticks since start
+	slowSync           uint64                 // a sync whose completion a fault point holds back
+	heldSync           uint64                 // a completed sync held back (the highest)
 }
 
 type waitingRead struct {
@@ -105,23 +109,31 @@ func (s *Server) Handle(now time.Duration, in c.Input) []c.Effect {
 	case c.Start:
 		effs = s.start(in.Disk)
 	case c.TimerFired:
-		if in.ID == timerTick {
+		switch in.ID {
+		case timerTick:
 			s.node.Tick()
 			effs = append(effs, c.SetTimer{ID: timerTick, After: s.cfg.Tick})
 			s.proposeDue()
+			if s.ticks++; s.ticks%10 == 0 && s.lead != uint64(s.cfg.ID) {
+				effs = append(effs, c.FaultPoint{Name: FaultSpuriousElection})
+			}
+		case timerSlowSync:
+			effs = s.releaseSync()
 		}
+	case c.FaultFired:
+		effs = s.fired(in.Name)
 	case c.Receive:
 		effs = s.receive(in.From, in.Msg)
 	case c.Synced:
 		if in.Err != nil {
 			return []c.Effect{c.Halt{Reason: fmt.Sprintf("wal sync %d: %v", in.ID, in.Err)}}
 		}
-		effs = s.synced(in.ID)
+		effs = s.syncDone(in.ID)
 	}
 	if s.node == nil {
 		return effs
 	}
-	return append(effs, s.drive()...)
+	return append(append(effs, s.drive()...), s.marks()...)
 }
 
 // start rebuilds raft's durable state from the WAL segments. A corrupt record means the
@@ -254,10 +266,14 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 	}
 	leader := s.lead == uint64(s.cfg.ID)
 	if req.Read && !leader && s.cfg.FollowerReads && s.lead != 0 && !s.leaderOnly(req.Payload) {
-		return s.readIndex(from, req)
+		return append(s.readIndex(from, req), c.Probe{Name: ProbeFollowerRead})
 	}
 	if !leader {
-		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
+		effs := []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
+		if s.lead == 0 {
+			effs = append(effs, c.Probe{Name: ProbeRedirectNoLeader})
+		}
+		return effs
 	}
 	if req.Read || req.Conf { // a Conf request without payload reads the member table
 		return s.readIndex(from, req)

@@ -277,3 +277,25 @@ func TestRegressionSeeds(t *testing.T) {
 		}
 	}
 }
+
+// The coverage report: every fault point and probe the kv and lock components declare is
+// reached, and every fault point fires, in a short sweep of the all workload (the CI
+// sweep). A declared probe never reached is a rare path the simulator never tests.
+func TestDeclaredPointsAreReached(t *testing.T) {
+	w, err := workload.Lookup("all")
+	require.NoError(t, err)
+	sys, err := w.BuildSystem(workload.Config{})
+	require.NoError(t, err)
+	require.NotEmpty(t, sys.Points.Probes)
+	sum, err := Sweep(SweepConfig{System: sys, Options: sim.Options{Faults: allFaults(t)}, Seeds: seedRange(1, 200), Jobs: 2})
+	require.NoError(t, err)
+	assert.Empty(t, sum.Failures)
+	for _, pc := range sum.Coverage() {
+		t.Logf("%-11s %-32s reached %7d fired %5d", pc.Kind, pc.Name, pc.Reached, pc.Fired)
+		assert.True(t, pc.Declared, "%s %s is reached but not declared", pc.Kind, pc.Name)
+		assert.Positive(t, pc.Reached, "%s %s never reached", pc.Kind, pc.Name)
+		if pc.Kind == "fault point" {
+			assert.Positive(t, pc.Fired, "fault point %s never fired", pc.Name)
+		}
+	}
+}

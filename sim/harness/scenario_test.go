@@ -20,6 +20,8 @@ import (
 
 // A seeded run's recorded script replays its history exactly, for every workload.
 func TestExtractedScenarioReplaysTheSeed(t *testing.T) {
+	faultPoints := 0 // fired fault points replayed as steps
+	defer func() { assert.Positive(t, faultPoints, "no seed fired a fault point") }()
 	for _, w := range workload.All() {
 		t.Run(w.Name, func(t *testing.T) {
 			sys, err := w.BuildSystem(workload.Config{})
@@ -30,6 +32,11 @@ func TestExtractedScenarioReplaysTheSeed(t *testing.T) {
 				require.NoError(t, err)
 				sc, err := Extract(w.Name, workload.Config{}, sys, opts, res)
 				require.NoError(t, err)
+				for _, st := range sc.Steps {
+					if st.Kind == sim.StepFaultPoint {
+						faultPoints++
+					}
+				}
 				b, err := MarshalScenario(sc)
 				require.NoError(t, err)
 				path := filepath.Join(t.TempDir(), "s.json")

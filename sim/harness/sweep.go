@@ -2,6 +2,7 @@ package harness
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -37,9 +38,14 @@ type Summary struct {
 	// CrashPoints counts, over all seeds, how often each crash point was reached: a
 	// point never reached is a path the sweep never tested.
 	CrashPoints map[string]int
-	SimTime     time.Duration // total simulated time over all seeds
-	Events      int
-	Wall        time.Duration
+	// FaultPoints and Probes count the fault points and probes reached; Fired counts the
+	// crash points that crashed their process and the fault points that fired.
+	FaultPoints, Probes, Fired map[string]int
+	// Declared are the points the system's components declare (sim.System.Points).
+	Declared sim.Points
+	SimTime  time.Duration // total simulated time over all seeds
+	Events   int
+	Wall     time.Duration
 }
 
 // Speed is simulated seconds per wall second over the whole sweep.
@@ -88,7 +94,7 @@ func Sweep(cfg SweepConfig) (Summary, error) {
 	}()
 	go func() { wg.Wait(); close(results) }()
 
-	var sum Summary
+	sum := Summary{Declared: cfg.System.Points}
 	var firstErr error
 	stopped := false
 	for r := range results {
@@ -137,13 +143,10 @@ func (s *Summary) add(o Outcome) {
 	if o.determinism {
 		s.Checked++
 	}
-	if s.CrashPoints == nil {
-		s.CrashPoints = map[string]int{}
-	}
-	//det:unordered summing counts
-	for name, n := range o.Result.CrashPoints {
-		s.CrashPoints[name] += n
-	}
+	s.CrashPoints = addCounts(s.CrashPoints, o.Result.CrashPoints)
+	s.FaultPoints = addCounts(s.FaultPoints, o.Result.FaultPoints)
+	s.Probes = addCounts(s.Probes, o.Result.Probes)
+	s.Fired = addCounts(s.Fired, o.Result.Fired)
 	s.SimTime += o.Result.SimTime
 	s.Events += o.Result.Events
 	switch o.Kind {
@@ -168,4 +171,56 @@ func (s *Summary) sort() {
 	bySeed := func(a, b Outcome) int { return cmpSeed(a.Result.Seed, b.Result.Seed) }
 	slicesSortFunc(s.Failures, bySeed)
 	slicesSortFunc(s.Unknown, bySeed)
+}
+
+func addCounts(to, from map[string]int) map[string]int {
+	if to == nil {
+		to = map[string]int{}
+	}
+	//det:unordered summing counts
+	for name, n := range from {
+		to[name] += n
+	}
+	return to
+}
+
+// PointCount is one line of a coverage report.
+type PointCount struct {
+	Kind     string // "crash point", "fault point" or "probe"
+	Name     string
+	Reached  int
+	Fired    int  // crashed there (crash points) or fired (fault points)
+	Declared bool // listed in the system's Points
+}
+
+// Coverage lists every crash point, fault point and probe the system declares or the sweep
+// reached, by kind and name, with its counts: a declared point never reached is a path the
+// sweep never tested.
+func (s Summary) Coverage() []PointCount {
+	var out []PointCount
+	for _, k := range []struct {
+		kind     string
+		declared []string
+		reached  map[string]int
+	}{
+		{"crash point", s.Declared.Crash, s.CrashPoints},
+		{"fault point", s.Declared.Fault, s.FaultPoints},
+		{"probe", s.Declared.Probes, s.Probes},
+	} {
+		names := slices.Clone(k.declared)
+		for name := range k.reached {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		slices.Sort(names)
+		for _, name := range names {
+			pc := PointCount{Kind: k.kind, Name: name, Reached: k.reached[name], Declared: slices.Contains(k.declared, name)}
+			if k.kind != "probe" {
+				pc.Fired = s.Fired[name]
+			}
+			out = append(out, pc)
+		}
+	}
+	return out
 }

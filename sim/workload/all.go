@@ -31,6 +31,7 @@ func allWorkload() Workload {
 			// others redirect reads to the leader.
 			followerReads := func(rc *rsm.Config, r *rand.Rand) { rc.FollowerReads = r.IntN(2) == 0 }
 			sys, err := raftSystem("all", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{}, followerReads)
+			sys.Points = sys.Points.With(kvserver.Points)
 			if err != nil {
 				return sys, err
 			}

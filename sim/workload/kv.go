@@ -44,6 +44,7 @@ func kvBugs() bugs.Catalog {
 func kvSystem(name string, cfg Config, rewind bool) (sim.System, error) {
 	storeCfg := kv.Config{Bugs: cfg.Bugs}
 	sys, err := raftSystem(name, cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{})
+	sys.Points = sys.Points.With(kvserver.Points)
 	keys := orDefault(cfg.Keys, 3)
 	sys.Workload = func() sim.Generator { return &kvOps{regOps: regOps{keys: keys, written: map[string][]string{}}} }
 	sys.Model = "kv"

@@ -39,6 +39,7 @@ func lockWorkload() Workload {
 		Build: func(cfg Config) (sim.System, error) {
 			storeCfg := kv.Config{MinLeaseTTL: lockTTL, Bugs: cfg.Bugs}
 			sys, err := raftSystem("lock", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, nil)
+			sys.Points = sys.Points.With(kvserver.Points)
 			servers := serverIDs(sys.Servers)
 			sys.Client = func(id component.NodeID, _ *rand.Rand) component.Component {
 				return newLockClient(id, servers)

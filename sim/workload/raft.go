@@ -43,6 +43,7 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 		Client: func(id component.NodeID, _ *rand.Rand) component.Component {
 			return rsm.NewClient(id, servers, codec, 150*time.Millisecond)
 		},
+		Points: rsm.Points,
 	}, nil
 }
 
