@@ -12,7 +12,9 @@ import (
 // delays. Partitions cut directed links between servers; clients always reach every server
 // (as in Jepsen, the clients stand outside the partitioned network).
 type network struct {
-	r       *rand.Rand
+	r       *rand.Rand // partition shapes
+	seed    uint64
+	links   map[[2]NodeID]*rand.Rand // per-link message draws, made on first use
 	prof    *Profile
 	faulty  bool                // network faults active (the fault phase)
 	base    map[[2]NodeID]int64 // per-link base latency, drawn on first use
@@ -20,24 +22,40 @@ type network struct {
 	servers int
 }
 
-func newNetwork(r *rand.Rand, prof *Profile, servers int) *network {
-	return &network{r: r, prof: prof, base: map[[2]NodeID]int64{}, cut: map[[2]NodeID]bool{}, servers: servers}
+func newNetwork(seed uint64, prof *Profile, servers int) *network {
+	return &network{r: newStream(seed, streamNet), seed: seed, links: map[[2]NodeID]*rand.Rand{},
+		prof: prof, base: map[[2]NodeID]int64{}, cut: map[[2]NodeID]bool{}, servers: servers}
+}
+
+// link returns the random stream of the directed link from->to. Each link draws its
+// messages' latency, loss and duplication from its own stream, so that a run that sends
+// one message more or less on one link (a shrunk scenario without some fault or
+// operation) keeps the draws of every other link.
+func (n *network) link(from, to NodeID) *rand.Rand {
+	k := [2]NodeID{from, to}
+	r := n.links[k]
+	if r == nil {
+		r = newStream(n.seed, streamLinks+uint64(from)<<16+uint64(to))
+		n.links[k] = r
+	}
+	return r
 }
 
 // latency draws the delivery delay of one message on the link from->to.
 func (n *network) latency(from, to NodeID) int64 {
+	r := n.link(from, to)
 	link := [2]NodeID{from, to}
 	b, ok := n.base[link]
 	if !ok {
-		b = between(n.r, int64(100*time.Microsecond), int64(2*time.Millisecond))
+		b = between(r, int64(100*time.Microsecond), int64(2*time.Millisecond))
 		n.base[link] = b
 	}
-	d := b + int64(n.r.ExpFloat64()*float64(b)/4)
-	if n.faulty && chance(n.r, n.prof.ReorderRate) {
-		d += between(n.r, 0, int64(n.prof.ReorderMax))
+	d := b + int64(r.ExpFloat64()*float64(b)/4)
+	if n.faulty && chance(r, n.prof.ReorderRate) {
+		d += between(r, 0, int64(n.prof.ReorderMax))
 	}
-	if n.faulty && chance(n.r, n.prof.DelayRate) {
-		d += between(n.r, int64(n.prof.DelayMax)/10, int64(n.prof.DelayMax))
+	if n.faulty && chance(r, n.prof.DelayRate) {
+		d += between(r, int64(n.prof.DelayMax)/10, int64(n.prof.DelayMax))
 	}
 	return d
 }
@@ -48,11 +66,11 @@ func (n *network) blocked(from, to NodeID) bool { return n.cut[[2]NodeID{from, t
 // deliveries returns the delays at which copies of one message arrive: none when lost,
 // two when duplicated.
 func (n *network) deliveries(from, to NodeID) []int64 {
-	if n.blocked(from, to) || (n.faulty && chance(n.r, n.prof.DropRate)) {
+	if n.blocked(from, to) || (n.faulty && chance(n.link(from, to), n.prof.DropRate)) {
 		return nil
 	}
 	out := []int64{n.latency(from, to)}
-	if n.faulty && chance(n.r, n.prof.DuplicateRate) {
+	if n.faulty && chance(n.link(from, to), n.prof.DuplicateRate) {
 		out = append(out, n.latency(from, to))
 	}
 	return out

@@ -22,7 +22,7 @@ func reach(n *network) map[NodeID]int {
 func TestPartitionShapes(t *testing.T) {
 	prof := Profile{}
 	for seed := uint64(0); seed < 20; seed++ {
-		n := newNetwork(newStream(seed, 9), &prof, 5)
+		n := newNetwork(seed, &prof, 5)
 
 		n.partition("halves", 0)
 		sizes := map[int]int{}
@@ -70,7 +70,7 @@ func TestPartitionShapes(t *testing.T) {
 }
 
 func TestClientsAreNeverPartitioned(t *testing.T) {
-	n := newNetwork(newStream(1, 9), &Profile{}, 3)
+	n := newNetwork(1, &Profile{}, 3)
 	n.partition("halves", 0)
 	for s := NodeID(1); s <= 3; s++ {
 		assert.False(t, n.blocked(s, 4))
@@ -80,7 +80,7 @@ func TestClientsAreNeverPartitioned(t *testing.T) {
 
 func TestLossyLinksOnlyDuringFaults(t *testing.T) {
 	prof := Profile{DropRate: 1}
-	n := newNetwork(newStream(1, 9), &prof, 3)
+	n := newNetwork(1, &prof, 3)
 	n.faulty = true
 	assert.Empty(t, n.deliveries(1, 2))
 	n.faulty = false
@@ -89,7 +89,7 @@ func TestLossyLinksOnlyDuringFaults(t *testing.T) {
 
 func TestPartitionPutsTheTargetOnTheSmallSide(t *testing.T) {
 	for seed := uint64(0); seed < 20; seed++ {
-		n := newNetwork(newStream(seed, 9), &Profile{}, 5)
+		n := newNetwork(seed, &Profile{}, 5)
 		n.partition("one", 3)
 		assert.True(t, n.blocked(3, 1) && n.blocked(1, 3), "node 3 is the isolated one")
 		assert.False(t, n.blocked(1, 2))

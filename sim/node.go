@@ -32,12 +32,12 @@ func (w *World) crash(n *node, why string) {
 	}
 	w.logf(n.id, "crash (%s)", why)
 	n.up, n.paused, n.held, n.comp, n.leader = false, false, nil, nil, false
-	n.disk.crash(w.dsk)
+	n.disk.crash(n.dsk)
 	if w.outside != nil {
 		w.outside.Crashed(n.id, time.Duration(w.now))
 	}
 	if w.rots(n) {
-		if file, ok := n.disk.rot(w.dsk); ok {
+		if file, ok := n.disk.rot(n.dsk); ok {
 			w.logf(n.id, "bitrot %s", file)
 			w.instant(FaultBitrot, fmt.Sprintf("%s bit flipped in %s", n.id, file))
 		}
@@ -206,11 +206,11 @@ func (w *World) setTimer(n *node, t SetTimer) {
 func (w *World) sync(n *node, s Sync) {
 	mark, inc := n.disk.mark(), n.incarnation
 	failed := w.syncFails(n)
-	delay := between(w.dsk, int64(50*time.Microsecond), int64(2*time.Millisecond))
+	delay := between(n.dsk, int64(50*time.Microsecond), int64(2*time.Millisecond))
 	w.at(delay, n.id, "sync", func() {
 		w.dispatch(n, inc, func() {
 			if failed {
-				n.disk.failSync(mark, w.dsk)
+				n.disk.failSync(mark, n.dsk)
 				w.instant(FaultSyncFail, n.id.String()+" fsync failed")
 				w.deliver(n, Synced{ID: s.ID, Err: ErrSyncFailed})
 				return

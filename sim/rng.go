@@ -10,7 +10,7 @@ const (
 	streamSwarm uint64 = iota + 1
 	streamNet
 	streamNemesis
-	streamDisk
+	streamDisk // unused since each node's disk has its own stream (streamDisks)
 	streamClock
 	streamWorkload
 	streamOutside
@@ -18,6 +18,11 @@ const (
 	// streamFaultPoints decides whether a swarm run fires fault points; each node's
 	// decisions come from streamFaultPoints + node ID<<8 (far from streamNode's range).
 	streamFaultPoints uint64 = 1 << 40
+	// streamLinks + from<<16 + to is the stream of one directed link's messages;
+	// streamDisks + node ID the stream of one node's disk (sync latency and failure, what
+	// survives a crash, tearing, rot).
+	streamLinks uint64 = 1 << 41
+	streamDisks uint64 = 1 << 42
 )
 
 // splitmix64 scrambles x; used to turn (seed, stream) into well-spread PCG state.

@@ -112,10 +112,10 @@ func (w *World) rots(n *node) bool {
 func (w *World) syncFails(n *node) bool {
 	nth := w.reached(n.id, "sync")
 	if w.play != nil {
-		_ = w.faulting && chance(w.dsk, w.play.s.SyncFailDraws) // keep the disk stream's draws
+		_ = w.faulting && chance(n.dsk, w.play.s.SyncFailDraws) // keep the disk stream's draws
 		return w.faulting && w.play.match(StepSyncFail, n.id, "", w.now, nth)
 	}
-	failed := w.faulting && chance(w.dsk, w.prof.SyncFailRate)
+	failed := w.faulting && chance(n.dsk, w.prof.SyncFailRate)
 	if failed {
 		w.record(Step{Kind: StepSyncFail, Node: n.id, Nth: nth})
 	}
@@ -228,19 +228,24 @@ func (p *player) exhausted() bool {
 }
 
 // match finds an unused step of kind for node (and point) that fires at this reach: the
-// reach after Nth others at exactly At. A step whose reach does not come (the run went
-// another way) never fires: a shrunk scenario loses such faults instead of firing them at
-// arbitrary later moments.
+// reach after Nth others at exactly At, or, when the run no longer reaches the point
+// then, the first reach within reachSlack after At. A replayed seed fires each step at
+// its exact reach; a shrunk scenario, whose times have shifted a little, still fires it
+// at the nearest later reach, and a step whose point is not reached soon after At (the run
+// went another way) never fires rather than at an arbitrary later moment.
 func (p *player) match(kind string, node NodeID, point string, now int64, nth int) bool {
 	return p.matchStep(kind, node, point, now, nth) >= 0
 }
+
+// reachSlack is how long after its time a reach-matched step may still fire: one raft tick.
+const reachSlack = int64(10 * time.Millisecond)
 
 func (p *player) matchStep(kind string, node NodeID, point string, now int64, nth int) int {
 	for i, s := range p.s.Steps {
 		if p.used[i] || s.Kind != kind || s.Node != node || s.Point != point {
 			continue
 		}
-		if now == int64(s.At) && nth == s.Nth {
+		if now == int64(s.At) && nth >= s.Nth || now > int64(s.At) && now < int64(s.At)+reachSlack {
 			p.used[i] = true
 			return i
 		}

@@ -57,6 +57,7 @@ type node struct {
 	timers      map[int]uint64 // armed timer -> generation
 	timerGen    uint64
 	disk        *disk
+	dsk         *rand.Rand // the disk's draws (see streamDisks)
 	clock       clock
 	server      bool
 	leader      bool // the component's latest "role" observation said "leader"
@@ -73,7 +74,6 @@ type World struct {
 	nodes []*node // index = NodeID; 0 unused
 	net   *network
 	nem   *rand.Rand
-	dsk   *rand.Rand
 	wl    *rand.Rand
 	trace hash.Hash
 	line  []byte
@@ -128,7 +128,6 @@ func newWorld(sys System, opts Options) *World {
 		partStep:    -1,
 		reachAt:     map[reachKey]reachCount{},
 		nem:         newStream(opts.Seed, streamNemesis),
-		dsk:         newStream(opts.Seed, streamDisk),
 		wl:          newStream(opts.Seed, streamWorkload),
 		trace:       sha256.New(),
 		rec:         &history.Recorder{},
@@ -149,11 +148,11 @@ func newWorld(sys System, opts Options) *World {
 	} else {
 		w.tape = &Script{Clients: make([]ClientScript, sys.Clients), SyncFailDraws: w.prof.SyncFailRate}
 	}
-	w.net = newNetwork(newStream(opts.Seed, streamNet), &w.prof, sys.Servers)
+	w.net = newNetwork(opts.Seed, &w.prof, sys.Servers)
 	w.nodes = make([]*node, sys.Servers+sys.Clients+1)
 	clk := newStream(opts.Seed, streamClock)
 	for i := 1; i < len(w.nodes); i++ {
-		n := &node{id: NodeID(i), timers: map[int]uint64{}, disk: newDisk(), server: i <= sys.Servers}
+		n := &node{id: NodeID(i), timers: map[int]uint64{}, disk: newDisk(), server: i <= sys.Servers, dsk: newStream(opts.Seed, streamDisks+uint64(i))}
 		switch {
 		case n.server && w.play != nil:
 			n.clock = w.play.clock(n.id)

@@ -212,8 +212,8 @@ func TestSimDeterminismAndShrink(t *testing.T) {
 	assert.Contains(t, out, "determinism: two runs agree on all")
 
 	path := filepath.Join(t.TempDir(), "min.json")
-	code, out, errOut = orrery(t, "sim", "shrink", "--seed", "95", "--workload", "raftreg", "--ops", "30",
-		"--bug", "raft.read-without-quorum", "--out", path, "--max-runs", "300")
+	code, out, errOut = orrery(t, "sim", "shrink", "--seed", "7", "--workload", "kv", "--ops", "30",
+		"--bug", "kv.stale-read", "--out", path, "--max-runs", "300")
 	require.Equal(t, 0, code, out+errOut)
 	assert.Contains(t, out, "replay:  ")
 	assert.Contains(t, out, "sim run --scenario "+path)

@@ -37,7 +37,7 @@ func joinFaults() string {
 	for i, f := range sim.AllFaults {
 		s[i] = string(f)
 	}
-	return strings.Join(s, ",")
+	return strings.Join(append(s, string(sim.FaultPoints)), ",")
 }
 
 // setup is a parsed world description.

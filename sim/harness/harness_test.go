@@ -86,7 +86,7 @@ var hunts = []struct {
 	// A new leader keeps stale lease deadlines: the lock workload's lease check sees a
 	// lease expire before a keep-alive's promise (first seed 1; 96 of 300 seeds fail).
 	{"lock", "kv.lease-early", 300},
-	// The weakest hunt: 2 seeds in 300 fail (first seed 211: one node applied an entry
+	// The weakest hunt: 2 seeds in 300 failed (before per-link streams; first seed now 169: one node applied an entry
 	// at index 29 that another node replaced with a later term's). The raft paper's figure
 	// 8 needs a chain of leader changes; node/raft's figure-8 script is the deterministic
 	// check.
@@ -287,7 +287,7 @@ func TestDeclaredPointsAreReached(t *testing.T) {
 	sys, err := w.BuildSystem(workload.Config{})
 	require.NoError(t, err)
 	require.NotEmpty(t, sys.Points.Probes)
-	sum, err := Sweep(SweepConfig{System: sys, Options: sim.Options{Faults: allFaults(t)}, Seeds: seedRange(1, 200), Jobs: 2})
+	sum, err := Sweep(SweepConfig{System: sys, Options: sim.Options{Faults: allFaults(t)}, Seeds: seedRange(1, 300), Jobs: 2})
 	require.NoError(t, err)
 	assert.Empty(t, sum.Failures)
 	for _, pc := range sum.Coverage() {
