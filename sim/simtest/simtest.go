@@ -1,11 +1,13 @@
 package simtest
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -65,7 +67,16 @@ func Sweep(t testing.TB, sys sim.System, cfg Config) harness.Summary {
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
-	for _, f := range sum.Failures {
+	// Parallel workers may finish a few more failing seeds after the limit is reached;
+	// report the first ones by seed, so the outcome does not depend on scheduling.
+	fails := slices.Clone(sum.Failures)
+	slices.SortFunc(fails, func(a, b harness.Outcome) int { return cmp.Compare(a.Result.Seed, b.Result.Seed) })
+	limit := max(cfg.MaxFailures, 1)
+	for i, f := range fails {
+		if i == limit {
+			t.Logf("simtest: %d more failing seeds ran before the sweep stopped; not reported", len(fails)-limit)
+			break
+		}
 		report(t, sys, opts, f)
 	}
 	return sum
