@@ -1,7 +1,6 @@
 package rsm
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -150,8 +149,8 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 }
 
 func (s *Server) readIndexed(rs raft.ReadState) {
-	ctx, n := binary.Uvarint(rs.RequestCtx)
-	if n <= 0 {
+	ctx, ok := s.readContextKey(rs.RequestCtx)
+	if !ok {
 		return
 	}
 	if w, ok := s.readsAsked[ctx]; ok {

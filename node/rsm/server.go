@@ -66,6 +66,7 @@ type Server struct {
 	inflightSync       uint64                 // ... and that sync
 	waiting            map[[2]uint64]c.NodeID // write requests to answer when applied
 	readCtx            uint64                 // ReadIndex contexts handed out
+	readNonce          uint64                 // this incarnation's mark on follower read contexts (0: none drawn yet)
 	readsAsked         map[uint64]waitingRead // by context
 	readsReady         []waitingRead          // read index known, waiting for apply
 	refusing           string                 // non-empty: the WAL is corrupt, stay down
@@ -298,11 +299,48 @@ func (s *Server) request(from c.NodeID, req Request) []c.Effect {
 func (s *Server) readIndex(from c.NodeID, req Request) []c.Effect {
 	s.readCtx++
 	ctx := binary.AppendUvarint(nil, s.readCtx)
+	if s.lead != uint64(s.cfg.ID) {
+		ctx = s.followerReadContext()
+	}
 	if err := s.node.ReadIndex(ctx); err != nil {
-		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
+		// No leader to ask, or a leader that cannot serve reads right now (a transfer is
+		// on): naming a leader would send the client straight back here, so name none and
+		// let it back off.
+		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq}}}
 	}
 	s.readsAsked[s.readCtx] = waitingRead{from: from, req: req}
 	return nil
+}
+
+// followerReadContext makes the context of a follower's ReadIndex request. The leader
+// keeps one pending request per context, from every member, so a follower's contexts must
+// not collide with the leader's own (a bare counter, never starting with a 0 byte) nor
+// with other members' nor with those of this member's earlier incarnation still pending
+// at the leader (whose answer would otherwise serve a new read at an old index): 0, the
+// member ID, a nonce drawn once per incarnation, the counter.
+func (s *Server) followerReadContext() []byte {
+	if s.readNonce == 0 {
+		s.readNonce = s.r.Uint64() | 1 // drawn lazily: runs without follower reads keep their draws
+	}
+	ctx := []byte{0}
+	ctx = binary.AppendUvarint(ctx, uint64(s.cfg.ID))
+	ctx = binary.AppendUvarint(ctx, s.readNonce)
+	return binary.AppendUvarint(ctx, s.readCtx)
+}
+
+// readContextKey returns the counter of a ReadIndex context this server made, and false
+// for another member's or another incarnation's.
+func (s *Server) readContextKey(ctx []byte) (uint64, bool) {
+	if len(ctx) == 0 {
+		return 0, false
+	}
+	if ctx[0] != 0 {
+		k, n := binary.Uvarint(ctx)
+		return k, n > 0 && n == len(ctx)
+	}
+	r := &reader{b: ctx[1:]}
+	id, nonce, k := r.uvarint(), r.uvarint(), r.uvarint()
+	return k, r.err == nil && len(r.b) == 0 && id == uint64(s.cfg.ID) && nonce == s.readNonce && nonce != 0
 }
 
 // leaderOnly reports whether the application wants the query served by the leader.
