@@ -269,7 +269,9 @@ n4_started() {
 	grep -q ", started, n4, $PEER4, $CLIENT4, false$" <<<"$(ctl member list)"
 }
 eventually "member list shows n4 started" n4_started
-expect_eq "the new member caught up" "$("$ETCDCTL" --endpoints="${CLIENT4#http://}" get foo --print-value-only --consistency=s)" "bar2"
+# A serializable read shows the new member's own state: poll until it has caught up.
+n4_caught_up() { [[ $("$ETCDCTL" --endpoints="${CLIENT4#http://}" get foo --print-value-only --consistency=s 2>/dev/null) == bar2 ]]; }
+eventually "the new member caught up (serializable get foo = bar2 on it)" n4_caught_up
 ok "member add; orrery node with the printed ETCD_ lines as ORRERY_ joins"
 expect "member remove" "$(ctl member remove "$ID4")" "removed from cluster"
 n4_exited() { ! kill -0 "$N4_PID" 2>/dev/null; }
