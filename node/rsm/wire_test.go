@@ -1,6 +1,8 @@
 package rsm
 
 import (
+	"encoding/binary"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -73,4 +75,32 @@ func FuzzDecodeMessage(f *testing.F) {
 		require.NoError(t, err)
 		require.Equal(t, m.String(), m2.String())
 	})
+}
+
+// TestReadContexts: a follower's ReadIndex contexts name the member and its incarnation,
+// so neither another member's nor an earlier incarnation's can be taken for its own, and
+// none collides with a leader's bare counter.
+func TestReadContexts(t *testing.T) {
+	mk := func(id c.NodeID, seed uint64) *Server {
+		return NewServer(Config{ID: id}, rand.New(rand.NewPCG(seed, 1)))
+	}
+	a, b, a2 := mk(2, 1), mk(3, 1), mk(2, 2)
+	a.readCtx = 7
+	ctx := a.followerReadContext()
+	k, ok := a.readContextKey(ctx)
+	require.True(t, ok)
+	require.Equal(t, uint64(7), k)
+	b.readNonce, a2.readNonce = a.readNonce, 0
+	_, ok = b.readContextKey(ctx)
+	require.False(t, ok, "another member's context")
+	a2.followerReadContext()
+	_, ok = a2.readContextKey(ctx)
+	require.False(t, ok, "an earlier incarnation's context")
+	leaderCtx := binary.AppendUvarint(nil, 7)
+	require.NotEqual(t, leaderCtx[0], ctx[0])
+	k, ok = a.readContextKey(leaderCtx)
+	require.True(t, ok)
+	require.Equal(t, uint64(7), k)
+	_, ok = a.readContextKey(nil)
+	require.False(t, ok)
 }
