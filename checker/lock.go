@@ -1,6 +1,7 @@
 package checker
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strconv"
@@ -109,9 +110,9 @@ func lockWritesAcquired(writes []lockWrite, acquired map[int64]int64) string {
 // the writes completed before each one began.
 func lockFencing(writes []lockWrite) string {
 	byCall := slices.Clone(writes)
-	slices.SortFunc(byCall, func(a, b lockWrite) int { return cmpInt64(a.call, b.call) })
+	slices.SortFunc(byCall, func(a, b lockWrite) int { return cmp.Compare(a.call, b.call) })
 	byRet := slices.Clone(writes)
-	slices.SortFunc(byRet, func(a, b lockWrite) int { return cmpInt64(a.ret, b.ret) })
+	slices.SortFunc(byRet, func(a, b lockWrite) int { return cmp.Compare(a.ret, b.ret) })
 	var best *lockWrite
 	i := 0
 	for _, w := range byCall {
@@ -147,14 +148,4 @@ func lockExclusion(acquired, released map[int64]int64) string {
 		}
 	}
 	return ""
-}
-
-func cmpInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

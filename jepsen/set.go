@@ -1,6 +1,7 @@
 package jepsen
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -169,18 +170,8 @@ func sortElems(s []string) {
 		x, errA := strconv.ParseInt(a, 10, 64)
 		y, errB := strconv.ParseInt(b, 10, 64)
 		if errA == nil && errB == nil {
-			return cmpInt(x, y)
+			return cmp.Compare(x, y)
 		}
 		return strings.Compare(a, b)
 	})
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -90,12 +90,18 @@ type Status struct {
 	LeadTransferee uint64
 }
 
-// Status returns a snapshot of the node's state.
-func (n *Node) Status() Status {
-	s := Status{
+// BasicStatus returns the node's state without the configuration and the leader's
+// progress map, cheaply enough for a driver to call after every input.
+func (n *Node) BasicStatus() Status {
+	return Status{
 		ID: n.id, HardState: n.hardState(), SoftState: n.softState(), Applied: n.log.applied,
 		LastIndex: n.log.lastIndex(), LeadTransferee: n.leadTransferee,
 	}
+}
+
+// Status returns a snapshot of the node's state.
+func (n *Node) Status() Status {
+	s := n.BasicStatus()
 	s.Config, _ = n.ConfStateAt(n.log.lastIndex())
 	if n.role == RoleLeader {
 		s.Progress = map[uint64]Progress{}

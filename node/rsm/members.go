@@ -2,6 +2,7 @@ package rsm
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -376,7 +377,7 @@ func cloneMembers(ms []Member) []Member {
 
 func insertMember(ms []Member, m Member) []Member {
 	out := append(cloneMembers(ms), m)
-	slices.SortFunc(out, func(a, b Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package rsm
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -159,7 +160,7 @@ func (s *Server) start(d c.Recovery) []c.Effect {
 	s.lowSegment = 1
 	s.app, s.sess = s.cfg.NewApp(), sessions{}
 	s.members = cloneMembers(s.cfg.Members)
-	slices.SortFunc(s.members, func(a, b Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(s.members, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
 	s.waiting, s.readsAsked, s.readsReady = map[[2]uint64]c.NodeID{}, map[uint64]waitingRead{}, nil
 	snap, _ := s.ms.Snapshot()
 	if !snap.IsEmpty() {
@@ -394,6 +395,15 @@ func (s *Server) Status() (st raft.Status, ok bool) {
 		return raft.Status{}, false
 	}
 	return s.node.Status(), true
+}
+
+// BasicStatus is Status without the configuration and the leader's progress map, for a
+// driver that refreshes its view after every input.
+func (s *Server) BasicStatus() (st raft.Status, ok bool) {
+	if s.node == nil {
+		return raft.Status{}, false
+	}
+	return s.node.BasicStatus(), true
 }
 
 // TransferLeader asks this server, if it leads, to hand leadership to the given member.

@@ -1,6 +1,7 @@
 package rsm
 
 import (
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -197,7 +198,7 @@ func BootstrapRecords(appState []byte, voters []c.NodeID, members []Member) [][]
 	}
 	slices.Sort(ids)
 	s := Server{members: cloneMembers(members), sess: sessions{}, app: rawState(appState)}
-	slices.SortFunc(s.members, func(a, b Member) int { return cmpID(a.ID, b.ID) })
+	slices.SortFunc(s.members, func(a, b Member) int { return cmp.Compare(a.ID, b.ID) })
 	snap := raft.Snapshot{
 		Data:     s.snapshotData(),
 		Metadata: raft.SnapshotMetadata{Index: 1, Term: 1, ConfState: raft.ConfState{Voters: ids}},
@@ -215,13 +216,3 @@ func (r rawState) Apply([]byte) []byte       { return nil }
 func (r rawState) Read([]byte) []byte        { return nil }
 func (r rawState) Snapshot() []byte          { return r }
 func (r rawState) Restore(data []byte) error { return nil }
-
-func cmpID(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}

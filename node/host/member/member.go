@@ -403,7 +403,7 @@ func (m *Member) handle(in c.Input) {
 }
 
 func (m *Member) refreshStatus() {
-	st, ok := m.srv.Status()
+	st, ok := m.srv.BasicStatus()
 	if !ok {
 		return
 	}

@@ -1,6 +1,7 @@
 package member
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -110,7 +111,7 @@ func peersToMembers(ps []Peer) []rsm.Member {
 	for _, p := range ps {
 		out = append(out, rsm.Member{ID: p.ID, Name: p.Name, PeerURLs: []string{p.PeerURL()}})
 	}
-	slices.SortFunc(out, func(a, b rsm.Member) int { return cmpU64(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b rsm.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 
@@ -128,16 +129,6 @@ func hostPort(u string) string {
 		return pu.Host
 	}
 	return u
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // clusterIDOf identifies a cluster by its initial membership, as etcd derives it.
@@ -266,7 +257,7 @@ func (m *Member) tableOrPeers() []rsm.Member {
 	for _, p := range m.peers {
 		out = append(out, rsm.Member{ID: p.ID, Name: p.Name, PeerURLs: []string{p.PeerURL()}})
 	}
-	slices.SortFunc(out, func(a, b rsm.Member) int { return cmpU64(a.ID, b.ID) })
+	slices.SortFunc(out, func(a, b rsm.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return out
 }
 

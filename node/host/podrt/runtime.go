@@ -1,6 +1,7 @@
 package podrt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -112,18 +113,8 @@ func (rt *Runtime) List() ([]*Pod, error) {
 		}
 		out = append(out, p)
 	}
-	slices.SortFunc(out, func(a, b *Pod) int { return compareStrings(a.Name, b.Name) })
+	slices.SortFunc(out, func(a, b *Pod) int { return cmp.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-func compareStrings(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // InUse returns the images of every pod, so image gc keeps them.
