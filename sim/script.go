@@ -81,6 +81,12 @@ type Step struct {
 	Point  string  `json:"point,omitempty"`
 	// Nth skips that many reaches of the point (or syncs) that happen at exactly At.
 	Nth int `json:"nth,omitempty"`
+	// Within widens when a point-tied step (crash-point, fault-point, syncfail) may fire:
+	// at its exact reach, or at the node's first reach of the point after At and before
+	// At+Within; 0 means one raft tick. A crash point that fires late restarts its node
+	// as long after as End is after At. Recorded runs leave it 0; the shrinker widens it,
+	// so that "crash n2 the first time it votes after 100ms" survives a change of timing.
+	Within Dur `json:"within,omitempty"`
 	// Rot flips a bit in the node's synced data when the crash happens (bitrot).
 	Rot  bool        `json:"rot,omitempty"`
 	Link *LinkFaults `json:"link,omitempty"`

@@ -245,7 +245,7 @@ func (p *player) matchStep(kind string, node NodeID, point string, now int64, nt
 		if p.used[i] || s.Kind != kind || s.Node != node || s.Point != point {
 			continue
 		}
-		if now == int64(s.At) && nth >= s.Nth || now > int64(s.At) && now < int64(s.At)+reachSlack {
+		if now == int64(s.At) && nth >= s.Nth || now > int64(s.At) && now < int64(s.At)+max(int64(s.Within), reachSlack) {
 			p.used[i] = true
 			return i
 		}
@@ -273,7 +273,11 @@ func (w *World) playUndoableCrash(n *node, s Step, detail string) {
 	key := fmt.Sprintf("%s-%s", FaultCrash, n.id)
 	w.openWindow(key, FaultCrash, n.id.String()+detail)
 	if s.End > 0 {
-		w.at(max(int64(s.End)-w.now, 0), n.id, "undo", func() {
+		after := max(int64(s.End)-w.now, 0)
+		if s.Within > 0 {
+			after = max(after, int64(s.End-s.At))
+		}
+		w.at(after, n.id, "undo", func() {
 			w.restart(n)
 			w.closeWindow(key)
 		})

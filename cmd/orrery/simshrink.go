@@ -22,7 +22,8 @@ func shrinkCommand() *cli.Command {
 			&cli.StringFlag{Name: "scenario", Usage: "shrink a failing scenario file instead of a seed"},
 			&cli.StringFlag{Name: "out", Usage: "where to write the minimal scenario (default: orrery-<workload>-seed<N>.min.json)"},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "candidate runs in parallel"},
-			&cli.IntFlag{Name: "max-runs", Value: 3000, Usage: "give up after this many candidate runs"}),
+			&cli.IntFlag{Name: "max-runs", Value: 3000, Usage: "give up after this many candidate runs"},
+			&cli.IntFlag{Name: "reseeds", Value: 0, Usage: "also try each candidate with this many other seeds when its own does not fail"}),
 		Action: simShrink,
 	}
 }
@@ -60,7 +61,7 @@ func simShrink(c *cli.Context) error {
 	}
 	start := time.Now()
 	res, err := harness.Shrink(sc, harness.ShrinkConfig{
-		Checker: s.chk, Jobs: c.Int("jobs"), MaxRuns: c.Int("max-runs"),
+		Checker: s.chk, Jobs: c.Int("jobs"), MaxRuns: c.Int("max-runs"), Reseeds: c.Int("reseeds"),
 		Progress: func(line string) { fmt.Fprintf(w, "shrink: %s\n", line) },
 	})
 	if err != nil {

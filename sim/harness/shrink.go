@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/orrery/orrery/sim"
 )
@@ -15,6 +16,12 @@ type ShrinkConfig struct {
 	Jobs    int // candidate runs in parallel; < 1 means 1
 	// MaxRuns bounds the candidate runs; 0 means 3000.
 	MaxRuns int
+	// Reseeds is how many other seeds (the scenario's seed + 1, + 2, ...) a candidate is
+	// also tried with when it does not fail with its own. A reduction that moves the
+	// run's timing a little loses a failure that hangs on one coincidence, although the
+	// smaller script still holds the bug; another seed's message latencies often find it
+	// again. 0 tries the scenario's seed only.
+	Reseeds int
 	// Progress, when set, receives one line per accepted reduction.
 	Progress func(line string)
 }
@@ -58,11 +65,13 @@ func Shrink(s Scenario, cfg ShrinkConfig) (ShrinkResult, error) {
 	for round := 1; ; round++ {
 		before := size(sh.best)
 		sh.truncate()
+		sh.accept("widened point-tied faults", widenCands(sh.best))
+		sh.each("faults of one kind", kindCands)
+		sh.ddmin("faults", stepUnits(sh.best), keepSteps)
 		sh.ddmin("operations", opUnits(sh.best), keepOps)
 		sh.each("final operations", finalCands)
 		sh.each("clients", clientCands)
-		sh.each("faults of one kind", kindCands)
-		sh.ddmin("faults", stepUnits(sh.best), keepSteps)
+		sh.each("merged faults", mergeCands)
 		sh.each("servers", serverCands)
 		sh.each("fault lengths", shortenCands)
 		sh.each("leftovers", leftoverCands)
@@ -94,28 +103,35 @@ func (sh *shrinker) logf(format string, args ...any) {
 	}
 }
 
-// first runs the candidates in order, jobs at a time, and returns the index of the first
-// that fails with the class being shrunk, or -1.
+// first runs the candidates in order, jobs at a time, each with its own seed and then,
+// when none fails, each with the next seed (Reseeds times). It returns the index of the
+// first that fails with the class being shrunk, or -1; a candidate that failed with
+// another seed has that seed set.
 func (sh *shrinker) first(cands []Scenario) int {
-	for lo := 0; lo < len(cands) && sh.runs < sh.budget; lo += sh.jobs {
-		hi := min(lo+sh.jobs, len(cands), lo+sh.budget-sh.runs)
-		outs := make([]Outcome, hi-lo)
-		ok := make([]bool, hi-lo)
+	n := len(cands)
+	for k := 0; k < n*(sh.cfg.Reseeds+1) && sh.runs < sh.budget; k += sh.jobs {
+		hi := min(k+sh.jobs, n*(sh.cfg.Reseeds+1), k+sh.budget-sh.runs)
+		tries := make([]Scenario, hi-k)
+		outs := make([]Outcome, hi-k)
+		ok := make([]bool, hi-k)
 		var wg sync.WaitGroup
-		for i := lo; i < hi; i++ {
+		for j := k; j < hi; j++ {
+			tries[j-k] = cands[j%n]
+			tries[j-k].Seed += uint64(j / n)
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				o, err := cands[i].Run(sh.cfg.Checker)
-				outs[i-lo], ok[i-lo] = o, err == nil && o.Failed() && Class(o) == sh.class
+				o, err := tries[j-k].Run(sh.cfg.Checker)
+				outs[j-k], ok[j-k] = o, err == nil && o.Failed() && Class(o) == sh.class
 			}()
 		}
 		wg.Wait()
-		sh.runs += hi - lo
-		for i := range ok {
-			if ok[i] {
-				sh.out = outs[i]
-				return lo + i
+		sh.runs += hi - k
+		for j := range ok {
+			if ok[j] {
+				sh.out = outs[j]
+				cands[(k+j)%n].Seed = tries[j].Seed
+				return (k + j) % n
 			}
 		}
 	}
@@ -202,6 +218,7 @@ func (sh *shrinker) ddmin(what string, units []unit, keep func(Scenario, []unit)
 		if i := sh.first(cands); i >= 0 {
 			sh.best = cands[i]
 			sh.best.Expect = sh.class
+			base.Seed = sh.best.Seed
 			units = rests[i]
 			sh.logf("drop %s: %s (run %d)", what, size(sh.best), sh.runs)
 			n = max(n-1, 2)
@@ -335,6 +352,58 @@ func serverCands(s Scenario) []Scenario {
 	c.Steps = slices.DeleteFunc(c.Steps, func(st sim.Step) bool { return st.Kind == sim.StepPartition && len(st.Cut) == 0 })
 	c.Halts = slices.DeleteFunc(c.Halts, func(h sim.HaltRestart) bool { return h.Node == gone })
 	return []Scenario{c}
+}
+
+// widenWithin is how late a widened point-tied step may fire after its time.
+const widenWithin = sim.Dur(500 * time.Millisecond)
+
+// widenCands lets every point-tied step (crash-point, fault-point, syncfail) fire at its
+// node's first reach of the point within widenWithin of its time (see sim.Step.Within).
+// The recorded run is unchanged, since each step still fires at its exact reach; but once
+// another fault is gone or the seed differs, the step fires at the same moment of the
+// protocol (the first vote after 100ms) instead of silently at none.
+func widenCands(s Scenario) []Scenario {
+	c := clone(s)
+	changed := false
+	for i, st := range c.Steps {
+		if pointTied(st.Kind) && st.Within < widenWithin {
+			c.Steps[i].Within, changed = widenWithin, true
+		}
+	}
+	if !changed {
+		return nil
+	}
+	return []Scenario{c}
+}
+
+func pointTied(kind string) bool {
+	return kind == sim.StepCrashPoint || kind == sim.StepFaultPoint || kind == sim.StepSyncFail
+}
+
+// mergeCands joins two windows of one kind on one node (or two partitions with the same
+// cut) into one from the first's start to the second's end: one fault fewer, and often
+// the same effect, since what mattered was that the node was gone (or cut off) then.
+func mergeCands(s Scenario) []Scenario {
+	var out []Scenario
+	for i, a := range s.Steps {
+		if a.End == 0 || a.Kind != sim.StepCrash && a.Kind != sim.StepPause && a.Kind != sim.StepPartition {
+			continue
+		}
+		for j := i + 1; j < len(s.Steps); j++ {
+			b := s.Steps[j]
+			if b.Kind != a.Kind || b.Node != a.Node || !slices.Equal(b.Cut, a.Cut) {
+				continue
+			}
+			if b.End > a.End {
+				c := clone(s)
+				c.Steps[i].End = b.End
+				c.Steps = slices.Delete(c.Steps, j, j+1)
+				out = append(out, c)
+			}
+			break
+		}
+	}
+	return out
 }
 
 // shortenCands halves fault windows and turns off parts of link faults and bitrot.
