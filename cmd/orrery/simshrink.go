@@ -23,7 +23,7 @@ func shrinkCommand() *cli.Command {
 			&cli.StringFlag{Name: "out", Usage: "where to write the minimal scenario (default: orrery-<workload>-seed<N>.min.json)"},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "candidate runs in parallel"},
 			&cli.IntFlag{Name: "max-runs", Value: 3000, Usage: "give up after this many candidate runs"},
-			&cli.IntFlag{Name: "reseeds", Value: 0, Usage: "also try each candidate with this many other seeds when its own does not fail"}),
+			&cli.IntFlag{Name: "reseeds", Value: 8, Usage: "also try each candidate with this many other seeds when its own does not fail"}),
 		Action: simShrink,
 	}
 }
