@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/orrery/orrery/node/host/disk"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/transport/tcp"
@@ -152,12 +153,17 @@ func TestCorruptDataDirRefusesToStart(t *testing.T) {
 	// Wait until the victim holds the writes, so its log has records to damage.
 	require.Eventually(t, func() bool { return cl.ds[victim].M.Status().Revision >= 21 }, 5*time.Second, 5*time.Millisecond)
 	cl.stop(victim)
+	// The victim's last batches sit in its journal; opening the directory once moves them
+	// into bbolt, where the damage goes.
+	d, err := disk.Open(cl.dirs[victim], disk.Options{})
+	require.NoError(t, err)
+	require.NoError(t, d.Close())
 
 	file, index := flipRecord(t, filepath.Join(cl.dirs[victim], "orrery.db"))
 	want := fmt.Sprintf("record %d of %s fails its checksum", index, file)
 	t.Logf("damaged record %d of file %q", index, file)
 
-	err := cl.start(victim)
+	err = cl.start(victim)
 	require.Error(t, err, "a member started on a damaged data dir")
 	assert.Contains(t, err.Error(), want)
 	assert.Contains(t, err.Error(), cl.dirs[victim])

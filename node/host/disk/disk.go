@@ -43,6 +43,7 @@ type Disk struct {
 	dir  string
 	lock *os.File
 	db   *bolt.DB
+	j    *journal // guarded by commitMu
 
 	// commitMu orders commits: a batch is taken and committed under it, so batches reach
 	// the database in the order they were issued and a Sync that returns covers every
@@ -87,7 +88,20 @@ func Open(dir string, opts Options) (*Disk, error) {
 		lock.Close()
 		return nil, err
 	}
-	return &Disk{dir: dir, lock: lock, db: db}, nil
+	j, err := openJournal(dir, db)
+	if err == nil {
+		// The journal may have just been created: its directory entry must be durable
+		// before any Sync counts on it.
+		if err = syncDir(dir); err != nil {
+			j.f.Close()
+		}
+	}
+	if err != nil {
+		db.Close()
+		lock.Close()
+		return nil, err
+	}
+	return &Disk{dir: dir, lock: lock, db: db, j: j}, nil
 }
 
 // Close releases the database and the directory lock. It does not sync: writes buffered
@@ -104,6 +118,9 @@ func (d *Disk) Close() error {
 	d.failed, d.pending = ErrClosed, nil
 	d.mu.Unlock()
 	err := d.db.Close()
+	if jerr := d.j.f.Close(); err == nil {
+		err = jerr
+	}
 	// The lock goes last, so that whoever takes it next finds the database closed.
 	if lerr := d.lock.Close(); err == nil {
 		err = lerr
@@ -159,7 +176,7 @@ func syncDir(path string) error {
 func (d *Disk) dbPath() string { return filepath.Join(d.dir, dbName) }
 
 // Size returns the size of the database file in bytes (0 if it cannot be read), for
-// status reports.
+// status reports. The journal's preallocated file is not counted.
 func (d *Disk) Size() int64 {
 	fi, err := os.Stat(d.dbPath())
 	if err != nil {

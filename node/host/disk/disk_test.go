@@ -59,7 +59,7 @@ func TestRemoveThenAppend(t *testing.T) {
 	assert.Equal(t, map[string][][]byte{"snap": recs("newer")}, got.Files)
 }
 
-func TestManyAppendsOneCommit(t *testing.T) {
+func TestManyAppendsOneJournalFrame(t *testing.T) {
 	d := open(t, t.TempDir())
 	before := lastTxID(t, d)
 	want := make([]string, 1000)
@@ -67,10 +67,18 @@ func TestManyAppendsOneCommit(t *testing.T) {
 		want[i] = fmt.Sprintf("record-%04d", i)
 		d.Append(fmt.Sprintf("file-%d", i%3), []byte(want[i]))
 	}
+	start := d.j.off
 	require.NoError(t, d.Sync())
-	assert.Equal(t, before+1, lastTxID(t, d), "1000 appends should take one bbolt commit")
+	assert.Equal(t, before, lastTxID(t, d), "a Sync goes to the journal, not to bbolt")
+	frame := d.j.off - start
+	assert.Positive(t, frame)
+	n, err := d.j.f.ReadAt(make([]byte, frameHeader), start)
+	require.NoError(t, err)
+	require.Equal(t, frameHeader, n)
 	require.NoError(t, d.Sync())
-	assert.Equal(t, before+1, lastTxID(t, d), "a Sync with nothing buffered should not commit")
+	assert.Equal(t, start+frame, d.j.off, "a Sync with nothing buffered should not write")
+	require.NoError(t, d.j.checkpoint(d.db))
+	assert.Equal(t, before+1, lastTxID(t, d), "a full journal goes into bbolt in one commit")
 
 	_, got := reopen(t, d)
 	for f := range 3 {
@@ -132,6 +140,7 @@ func TestCorruptRecordEndsFile(t *testing.T) {
 			d.Append("fine", []byte("ok"))
 			require.NoError(t, d.Sync())
 			require.NoError(t, d.Close())
+			require.NoError(t, open(t, dir).Close()) // the journal goes into bbolt
 			damage(t, dir, "wal", tt.damage)
 
 			d = open(t, dir)
@@ -195,7 +204,7 @@ func TestFailedSyncPoisonsTheDisk(t *testing.T) {
 	d := open(t, t.TempDir())
 	d.Append("log", []byte("a"))
 	require.NoError(t, d.Sync())
-	require.NoError(t, d.db.Close()) // any commit error will do: this one is "database not open"
+	require.NoError(t, d.j.f.Close()) // any write error will do: this one is "file already closed"
 
 	d.Append("log", []byte("b"))
 	err := d.Sync()
@@ -203,6 +212,7 @@ func TestFailedSyncPoisonsTheDisk(t *testing.T) {
 	d.Append("log", []byte("c"))
 	assert.ErrorIs(t, d.Sync(), ErrFailed, "a later Sync must not report success")
 	assert.Empty(t, d.pending, "writes after a failure are dropped")
+	d.db.Close()
 	d.lock.Close()
 
 	d = open(t, d.Dir())

@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 
@@ -24,6 +25,18 @@ import (
 // not be served either, so a component that wants to go on must Remove the file first.
 func (d *Disk) Recover() (rec component.Recovery, err error) {
 	rec.Files = map[string][][]byte{}
+	// Recover reads bbolt; batches synced since Open are still only in the journal.
+	d.commitMu.Lock()
+	d.mu.Lock()
+	failed := d.failed
+	d.mu.Unlock()
+	if failed == nil && len(d.j.ops) > 0 {
+		err = d.j.checkpoint(d.db)
+	}
+	d.commitMu.Unlock()
+	if err != nil {
+		return component.Recovery{}, fmt.Errorf("disk: recover %s: %w", d.dir, err)
+	}
 	// bbolt panics on some damage to its own pages rather than returning an error. A node
 	// that cannot recover should say which data dir is broken, not print a stack trace.
 	defer func() {
@@ -33,6 +46,9 @@ func (d *Disk) Recover() (rec component.Recovery, err error) {
 	}()
 	err = d.db.View(func(tx *bolt.Tx) error {
 		return tx.ForEach(func(name []byte, b *bolt.Bucket) error {
+			if bytes.Equal(name, metaBucket) {
+				return nil
+			}
 			file, ok := fileName(name)
 			if !ok {
 				return fmt.Errorf("%w: bucket %q in %s", ErrFormat, name, d.dbPath())

@@ -31,16 +31,16 @@ func (d *Disk) buffer(o op) {
 }
 
 // Sync makes every Append and Remove issued before it durable, in issue order, and returns
-// nil once they are: all buffered writes go into one bbolt transaction, whose commit is
-// one fsync however many records it carries.
+// nil once they are: all buffered writes go into one journal frame and one fdatasync,
+// however many records they are (see the package doc).
 //
 // A failed commit returns an error wrapping ErrFailed and poisons the Disk: the buffered
 // writes are dropped, and so is everything issued later, and every later Sync fails too.
-// bbolt rolls the transaction back in memory, but after an fsync error the kernel may
-// have written some pages and dropped others, so what is on disk is unknown until the
-// next Open (Linux's fsyncgate: retrying the fsync would "succeed" and lie). Keeping the
-// writes for a retry would offer a way to believe in that lie; the component halts on
-// the error anyway (see component.Synced) and learns what survived from Recover.
+// After an fsync error the kernel may have written some pages and dropped others, so
+// what is on disk is unknown until the next Open (Linux's fsyncgate: retrying the fsync
+// would "succeed" and lie). Keeping the writes for a retry would offer a way to believe
+// in that lie; the component halts on the error anyway (see component.Synced) and learns
+// what survived from Recover.
 func (d *Disk) Sync() error {
 	d.commitMu.Lock()
 	defer d.commitMu.Unlock()
@@ -54,7 +54,7 @@ func (d *Disk) Sync() error {
 	if len(batch) == 0 {
 		return nil // every earlier batch committed before commitMu was ours
 	}
-	err := d.db.Update(func(tx *bolt.Tx) error { return apply(tx, batch) })
+	err := d.j.write(d.db, batch)
 	if err == nil {
 		return nil
 	}
