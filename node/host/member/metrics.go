@@ -16,7 +16,7 @@ var (
 		Name: "etcd_server_is_leader", Help: "1 while this member leads.",
 	})
 	fsyncSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "etcd_disk_wal_fsync_duration_seconds", Help: "Latency of WAL syncs (one bbolt commit each).",
+		Name: "etcd_disk_wal_fsync_duration_seconds", Help: "Latency of WAL syncs (one journal frame and fdatasync each).",
 		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 14),
 	})
 	proposals = prometheus.NewCounterVec(prometheus.CounterOpts{
