@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -124,11 +125,8 @@ func TestPlantedBugsAreFound(t *testing.T) {
 			require.NoError(t, err)
 			sys, err := w.BuildSystem(workload.Config{Bugs: bugs.With(h.bug)})
 			require.NoError(t, err)
-			faults := allFaults(t)
-			if h.faults != "" {
-				faults, err = sim.ParseFaults(h.faults)
-				require.NoError(t, err)
-			}
+			faults, err := sim.ParseFaults(cmp.Or(h.faults, "all"))
+			require.NoError(t, err)
 			opts := sim.Options{Faults: faults}
 			// A broken system's histories can take porcupine a long time; an unknown verdict
 			// is no failure, so keep the budget per history short.

@@ -1,7 +1,6 @@
 package disk
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -97,23 +96,31 @@ func appliedGen(db *bolt.DB) (uint64, error) {
 }
 
 // replay reads the journal's frames and, unless bbolt has absorbed this generation
-// already, writes them to bbolt.
+// already, writes them to bbolt. It reads frame by frame up to the end of the last one,
+// not the whole preallocated file.
 func (j *journal) replay(db *bolt.DB, applied uint64) error {
-	data, err := io.ReadAll(j.f)
+	fi, err := j.f.Stat()
 	if err != nil {
 		return fmt.Errorf("disk: read journal: %w", err)
 	}
-	if len(data) == 0 {
-		return nil // a new directory, or a crash before the first reset finished
+	var h [journalHeader]byte
+	if fi.Size() < journalHeader {
+		if fi.Size() == 0 {
+			return nil // a new directory, or a crash before the first reset finished
+		}
+		return fmt.Errorf("%w: %s has no journal header", ErrFormat, j.f.Name())
 	}
-	if len(data) < journalHeader || string(data[:8]) != journalMagic {
-		if !bytes.Equal(data, make([]byte, len(data))) {
+	if _, err := j.f.ReadAt(h[:], 0); err != nil {
+		return fmt.Errorf("disk: read journal: %w", err)
+	}
+	if string(h[:8]) != journalMagic {
+		if h != [journalHeader]byte{} {
 			return fmt.Errorf("%w: %s has no journal header", ErrFormat, j.f.Name())
 		}
 		return nil // preallocated, header never written: nothing was journaled
 	}
-	j.gen = binary.BigEndian.Uint64(data[8:16])
-	ops, err := parseFrames(j.gen, data[journalHeader:])
+	j.gen = binary.BigEndian.Uint64(h[8:])
+	ops, err := readFrames(j.gen, j.f, journalHeader, fi.Size())
 	if err != nil {
 		return fmt.Errorf("%w: %s: %w", ErrFormat, j.f.Name(), err)
 	}
@@ -123,28 +130,42 @@ func (j *journal) replay(db *bolt.DB, applied uint64) error {
 	return absorb(db, j.gen, ops)
 }
 
-// parseFrames decodes the frames of one generation, up to the first zero length or torn
-// frame.
-func parseFrames(gen uint64, data []byte) ([]op, error) {
+// readFrames decodes the frames of one generation that r holds from offset off to size,
+// up to the first zero length or torn frame.
+func readFrames(gen uint64, r io.ReaderAt, off, size int64) ([]op, error) {
 	var ops []op
-	for off := 0; off+frameHeader <= len(data); {
-		n := int(binary.BigEndian.Uint32(data[off:]))
+	var h [frameHeader]byte
+	for off+frameHeader <= size {
+		if _, err := r.ReadAt(h[:], off); err != nil {
+			return nil, fmt.Errorf("read journal frame at offset %d: %w", off, err)
+		}
+		n := int64(binary.BigEndian.Uint32(h[:]))
 		if n == 0 {
 			break
 		}
-		end := off + frameHeader + n
-		if end > len(data) || frameSum(gen, data[off+frameHeader:end]) != binary.BigEndian.Uint32(data[off+4:]) {
-			if validFrameAfter(gen, data[off+frameHeader:]) {
-				return nil, fmt.Errorf("journal frame at offset %d is damaged and later frames are not", journalHeader+off)
+		var payload []byte
+		if off+frameHeader+n <= size {
+			payload = make([]byte, n)
+			if _, err := r.ReadAt(payload, off+frameHeader); err != nil {
+				return nil, fmt.Errorf("read journal frame at offset %d: %w", off, err)
+			}
+		}
+		if payload == nil || frameSum(gen, payload) != binary.BigEndian.Uint32(h[4:]) {
+			rest := make([]byte, size-off-frameHeader)
+			if _, err := r.ReadAt(rest, off+frameHeader); err != nil {
+				return nil, fmt.Errorf("read journal after offset %d: %w", off, err)
+			}
+			if validFrameAfter(gen, rest) {
+				return nil, fmt.Errorf("journal frame at offset %d is damaged and later frames are not", off)
 			}
 			break // torn: its sync never returned
 		}
-		batch, err := decodeBatch(data[off+frameHeader : end])
+		batch, err := decodeBatch(payload)
 		if err != nil {
-			return nil, fmt.Errorf("journal frame at offset %d: %w", journalHeader+off, err)
+			return nil, fmt.Errorf("journal frame at offset %d: %w", off, err)
 		}
 		ops = append(ops, batch...)
-		off = end
+		off += frameHeader + n
 	}
 	return ops, nil
 }
@@ -214,7 +235,7 @@ func decodeBatch(p []byte) ([]op, error) {
 		if n > len(p) {
 			return nil, errBatch
 		}
-		o.value, p = bytes.Clone(p[:n]), p[n:]
+		o.value, p = p[:n:n], p[n:] // the caller's payload is its own, read for this frame
 		ops = append(ops, o)
 	}
 	return ops, nil

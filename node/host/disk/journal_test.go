@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -131,11 +132,12 @@ func FuzzJournalFrames(f *testing.F) {
 	f.Add(two[:len(two)-3])
 	f.Add([]byte{0, 0, 0, 0, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ops, err := parseFrames(7, data)
+		ops, err := readFrames(7, bytes.NewReader(data), 0, int64(len(data)))
 		if err != nil || len(ops) == 0 {
 			return
 		}
-		again, err := parseFrames(7, encodeBatch(7, ops))
+		frame := encodeBatch(7, ops)
+		again, err := readFrames(7, bytes.NewReader(frame), 0, int64(len(frame)))
 		require.NoError(t, err)
 		require.Equal(t, ops, again)
 	})
