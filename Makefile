@@ -37,7 +37,7 @@ sim:
 
 # Simulator and hot-path microbenchmarks (raft append, MVCC, watch dispatch, codecs, disk sync).
 bench-sim:
-	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./node/kv/ ./bench/ ./transport/tcp/ ./node/host/disk/
+	$(GO) test -run '^$$' -bench . -benchmem ./sim/... ./node/kv/ ./bench/ ./host/tcp/ ./host/disk/
 
 # Orrery against etcd v3.7.3 (built once into ${XDG_CACHE_HOME:-$$HOME/.cache}/orrery),
 # 3 members each on loopback, the same workloads in alternation; prints the ratio table.

@@ -9,8 +9,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orrery/orrery/node/host/etcdapi"
-	"github.com/orrery/orrery/node/host/etcdapi/etcdapitest"
+	"github.com/orrery/orrery/host/etcdapi"
+	"github.com/orrery/orrery/host/etcdapi/etcdapitest"
 )
 
 // serve starts the etcd API over the in-memory backend and returns its address.

@@ -2,8 +2,8 @@ package bench
 
 // Microbenchmarks of hot paths that live in packages other helpers own (node/raft,
 // node/rsm): they use only those packages' exported API, so they can sit here. The MVCC
-// benchmarks are in node/kv, the frame codec's in transport/tcp, the disk's in
-// node/host/disk; `make bench-sim` runs them all with -benchmem.
+// benchmarks are in node/kv, the frame codec's in host/tcp, the disk's in
+// host/disk; `make bench-sim` runs them all with -benchmem.
 
 import (
 	"math/rand/v2"

@@ -14,8 +14,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
 
-	"github.com/orrery/orrery/node/host/daemon"
-	"github.com/orrery/orrery/node/host/member"
+	"github.com/orrery/orrery/host/daemon"
+	"github.com/orrery/orrery/host/member"
 	"github.com/orrery/orrery/node/kv"
 )
 

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/orrery/orrery/node/host/daemon"
-	"github.com/orrery/orrery/node/host/member"
+	"github.com/orrery/orrery/host/daemon"
+	"github.com/orrery/orrery/host/member"
 )
 
 // join starts a member that joins the running cluster cl after a MemberAdd, as `orrery

@@ -16,14 +16,14 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
-	"github.com/orrery/orrery/node/host/disk"
+	"github.com/orrery/orrery/host/disk"
+	"github.com/orrery/orrery/host/tcp"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/node/rsm"
-	"github.com/orrery/orrery/transport/tcp"
 )
 
 // hello is the transport's handshake frame body: magic, version, sender, receiver
-// (transport/tcp/hello.go).
+// (host/tcp/hello.go).
 func hello(from, to uint64) []byte {
 	b := append([]byte("ORRT"), 1)
 	b = binary.BigEndian.AppendUint64(b, from)

@@ -42,7 +42,7 @@
 //
 // The proxy faults only the direction from the dialing peer to the member (Orrery's
 // connections are one-way: a member only writes on connections it dialed). For orrery it
-// parses the stream as transport/tcp frames (uint32 length, CRC-32C, body; the first frame
+// parses the stream as host/tcp frames (uint32 length, CRC-32C, body; the first frame
 // is the hello, which passes untouched) and may delay, duplicate or reorder whole frames,
 // so the receiver's CRC check still passes and raft sees duplicated and reordered
 // messages. For etcd (HTTP peer traffic) it only delays read-sized chunks, keeping order.

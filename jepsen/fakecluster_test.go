@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orrery/orrery/node/host/etcdapi"
-	"github.com/orrery/orrery/node/host/etcdapi/etcdapitest"
+	"github.com/orrery/orrery/host/etcdapi"
+	"github.com/orrery/orrery/host/etcdapi/etcdapitest"
 	"github.com/orrery/orrery/node/kv"
 )
 

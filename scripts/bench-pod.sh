@@ -57,7 +57,7 @@ trap cleanup EXIT
 echo "bench-pod: building into $tmp"
 go build -o "$tmp/orrery" ./cmd/orrery
 mkdir -p "$tmp/root/bin"
-CGO_ENABLED=0 go build -o "$tmp/root/bin/true" ./node/host/podrt/testdata/podapp
+CGO_ENABLED=0 go build -o "$tmp/root/bin/true" ./host/podrt/testdata/podapp
 id=$("${orrery[@]}" image --data-dir "$data" build --name bench/true --exec /bin/true "$tmp/root")
 rootfs="$data/images/trees/$id/rootfs"
 [ -x "$rootfs/bin/true" ] || { echo "bench-pod: no $rootfs/bin/true" >&2; exit 1; }

@@ -13,8 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/orrery/orrery/node/host/daemon"
-	"github.com/orrery/orrery/node/host/member"
+	"github.com/orrery/orrery/host/daemon"
+	"github.com/orrery/orrery/host/member"
 )
 
 func clusterCommand() *cli.Command {

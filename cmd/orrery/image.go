@@ -13,8 +13,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/orrery/orrery/node/host/podrt/aci"
-	"github.com/orrery/orrery/node/host/podrt/imgstore"
+	"github.com/orrery/orrery/host/podrt/aci"
+	"github.com/orrery/orrery/host/podrt/imgstore"
 	"github.com/orrery/orrery/node/pod"
 )
 

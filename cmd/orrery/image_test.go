@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orrery/orrery/node/host/podrt/imgstore"
+	"github.com/orrery/orrery/host/podrt/imgstore"
 )
 
 // imageDir makes a tiny image root: no binary is needed to build, list or remove images.

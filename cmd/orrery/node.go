@@ -15,9 +15,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/orrery/orrery/host/daemon"
+	"github.com/orrery/orrery/host/member"
 	"github.com/orrery/orrery/node/bugs"
-	"github.com/orrery/orrery/node/host/daemon"
-	"github.com/orrery/orrery/node/host/member"
 	"github.com/orrery/orrery/sim/workload"
 )
 

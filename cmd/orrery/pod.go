@@ -11,7 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/orrery/orrery/node/host/podrt"
+	"github.com/orrery/orrery/host/podrt"
 	"github.com/orrery/orrery/node/pod"
 )
 

@@ -14,7 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orrery/orrery/node/host/podrt"
+	"github.com/orrery/orrery/host/podrt"
 	"github.com/orrery/orrery/node/pod"
 )
 
@@ -54,7 +54,7 @@ func podApp(t *testing.T) string {
 			return
 		}
 		appPath = filepath.Join(appDir, "podapp")
-		cmd := exec.Command("go", "build", "-o", appPath, "../../node/host/podrt/testdata/podapp")
+		cmd := exec.Command("go", "build", "-o", appPath, "../../host/podrt/testdata/podapp")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		appOut, appErr = cmd.CombinedOutput()
 	})

@@ -6,10 +6,10 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/orrery/orrery/host/daemon"
+	"github.com/orrery/orrery/host/disk"
+	"github.com/orrery/orrery/host/etcdapi"
 	c "github.com/orrery/orrery/node/component"
-	"github.com/orrery/orrery/node/host/daemon"
-	"github.com/orrery/orrery/node/host/disk"
-	"github.com/orrery/orrery/node/host/etcdapi"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/node/rsm"
 )

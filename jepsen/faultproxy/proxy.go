@@ -11,7 +11,7 @@
 //   - raw (any protocol, e.g. etcd's HTTP peer traffic): each read is one chunk. Chunks may
 //     be delayed, but never reordered or duplicated, since the bytes have no boundaries the
 //     receiver could survive a shuffle at.
-//   - frames (Orrery's transport/tcp): a frame is a uint32 big-endian body length, the
+//   - frames (Orrery's host/tcp): a frame is a uint32 big-endian body length, the
 //     CRC-32C of the body and the body; the first frame on a connection is the hello. After
 //     the hello, whole frames may be delayed, duplicated and reordered: each frame is a
 //     self-contained raft message, and raft tolerates duplicates and reordering. A stream

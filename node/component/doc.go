@@ -2,7 +2,7 @@
 // that drives it, in the "sans-I/O" style of etcd-raft's Ready/Advance.
 //
 // A Component is a state machine. The driver (the simulator in package sim, or the real
-// host in node/host) calls Handle with one Input at a time — a start with what the disk
+// host in host/) calls Handle with one Input at a time — a start with what the disk
 // recovered, a message, a timer, a completed sync, a client request — and executes the
 // Effects it returns: send a message, arm or cancel a timer, append a record, sync, answer a
 // client, halt. A component never performs I/O, never reads a clock (the local time is passed

@@ -26,5 +26,5 @@
 // the pods' true state even when an exit was reported to a process that has since died.
 //
 // The simulator runs the Manager against a fake runtime (package podtest); on a real host
-// the runtime is node/host/podrt.
+// the runtime is host/podrt.
 package pod

@@ -36,7 +36,7 @@
 // Applying a change emits Observe "member" (and "member-removed" with the ID); a server
 // that applies its own removal halts with ReasonRemoved. MembersRequest reads the table
 // linearizably. A leader stops replicating to a removed member as soon as the removal is
-// appended, so the removed member may never apply it: drivers tell it (node/host/member
+// appended, so the removed member may never apply it: drivers tell it (host/member
 // sends a notice).
 //
 // A WAL record that fails its checksum means the node lost something it had synced (a vote,

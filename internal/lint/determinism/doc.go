@@ -30,7 +30,7 @@
 //     injected *slog.Logger, slog.String and the other attribute constructors are fine, as
 //     are fmt.Sprintf, fmt.Errorf and fmt.Fprintf.
 //   - Imports of project packages (under -module) that are not themselves deterministic,
-//     such as node/host or transport/tcp: whatever they do would leak in unchecked.
+//     such as host/tcp: whatever they do would leak in unchecked.
 //   - Map iteration order: a range loop over a map (or over a type parameter whose type set
 //     holds a map), and any use of maps.Keys, maps.Values or maps.All.
 //
