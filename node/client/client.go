@@ -161,7 +161,7 @@ func (cl *Client) write(payload []byte, done func([]byte, time.Duration)) {
 func (cl *Client) startWrite() {
 	w := cl.writes[0]
 	cl.seq++
-	w.req.Seq = cl.seq
+	w.req.Seq, w.req.Ack = cl.seq, cl.seq-1 // one write at a time: every earlier one is answered
 	cl.send(w)
 }
 

@@ -70,7 +70,7 @@ func (cl *Client) invoke(op c.Op) []c.Effect {
 		return []c.Effect{c.Complete{OpID: op.ID, Type: history.Fail, Value: op.Value}}
 	}
 	cl.seq++
-	cl.cur = &call{op: op, req: Request{Client: uint64(cl.id), Seq: cl.seq, Read: read, Payload: payload}}
+	cl.cur = &call{op: op, req: Request{Client: uint64(cl.id), Seq: cl.seq, Ack: cl.seq - 1, Read: read, Payload: payload}}
 	return cl.send()
 }
 

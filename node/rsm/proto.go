@@ -18,13 +18,15 @@ func (p peer) String() string { return p.M.String() }
 // true: served after a ReadIndex round). (Client, Seq) identifies it across retries. A
 // Stream request opens a push stream (a watch) on whichever server receives it; see
 // Streamer. A Local request is answered by the server that receives it (see Local).
-// Seq 0 opts out of the session table: such a write is not deduplicated, for clients that
-// never retry it under the same identity (a real host's one-shot gRPC requests, each with
-// its own Client). A Conf request asks the leader for a membership change (built by
+// Ack is the client's floor: every one of its commands numbered Ack or lower is finished
+// (see sessions); a client with one command at a time sends Seq-1. Seq 0 opts out of the
+// session table: such a write is not deduplicated (the leader's own proposals). A Conf
+// request asks the leader for a membership change (built by
 // ConfChangeRequest).
 type Request struct {
 	Client  uint64
 	Seq     uint64
+	Ack     uint64
 	Read    bool
 	Stream  bool
 	Local   bool
@@ -50,6 +52,9 @@ func (r Request) String() string {
 		kind = "local"
 	case r.Conf:
 		kind = "conf"
+	}
+	if r.Ack != 0 && r.Ack+1 != r.Seq {
+		return fmt.Sprintf("request %s c=%d s=%d ack=%d %q", kind, r.Client, r.Seq, r.Ack, r.Payload)
 	}
 	return fmt.Sprintf("request %s c=%d s=%d %q", kind, r.Client, r.Seq, r.Payload)
 }
@@ -77,16 +82,24 @@ func (r Redirect) String() string {
 	return fmt.Sprintf("redirect c=%d s=%d leader=%d", r.Client, r.Seq, r.Leader)
 }
 
-// A proposal's entry data: client, seq, payload.
+// A proposal's entry data: client, seq, the client's ack when seq is not 0, payload.
+// (Entries without a session, seq 0, have no ack: the form they had before acks existed,
+// which every data dir written then holds.)
 func encodeProposal(r Request) []byte {
 	b := binary.AppendUvarint(nil, r.Client)
 	b = binary.AppendUvarint(b, r.Seq)
+	if r.Seq != 0 {
+		b = binary.AppendUvarint(b, r.Ack)
+	}
 	return append(b, r.Payload...)
 }
 
 func decodeProposal(b []byte) (Request, error) {
 	rd := &reader{b: b}
 	r := Request{Client: rd.uvarint(), Seq: rd.uvarint()}
+	if r.Seq != 0 {
+		r.Ack = rd.uvarint()
+	}
 	r.Payload = rd.b
 	return r, rd.err
 }

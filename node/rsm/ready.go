@@ -132,7 +132,9 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 		result, d = s.app.Apply(req.Payload), dupNew
 	case d == dupNew:
 		result = s.app.Apply(req.Payload)
-		s.sess.record(req.Client, req.Seq, result)
+		s.sess.record(req.Client, req.Seq, req.Ack, result)
+	default:
+		s.sess.ack(req.Client, req.Ack)
 	}
 	effs := []c.Effect{c.Observe{Kind: "apply", Value: fmt.Sprintf("%d t=%d c=%d s=%d %q dup=%v", e.Index, e.Term, req.Client, req.Seq, req.Payload, d != dupNew)}}
 	if n, ok := s.app.(Noter); ok {

@@ -2,19 +2,24 @@ package rsm
 
 import (
 	"encoding/binary"
+	"maps"
 	"slices"
 )
 
-// sessions remembers, per client, the last command applied and its result, as part of the
-// replicated state. A client has at most one request outstanding and numbers them in
-// order, so the latest entry is enough: a retry of the latest command gets the recorded
-// result instead of a second execution, and anything older is a stale duplicate of a
-// command the client has already seen answered (raft dissertation §6.3).
-type sessions map[uint64]session
+// sessions remembers, per client, which of its commands have been applied and their
+// results, as part of the replicated state, so that every command is applied at most once
+// however often it is sent (raft dissertation §6.3). A client numbers its commands (Seq)
+// and may have several outstanding; every request carries Ack, the client's promise that
+// every command numbered Ack or lower is finished (answered, or given up on). The session
+// keeps the results of applied commands above that floor and nothing below it: a command
+// at or below the floor is never applied again, so a late copy of a command its client
+// gave up on cannot take effect after the client moved on. A client with one command at a
+// time sends Ack = Seq-1 and keeps one result.
+type sessions map[uint64]*session
 
 type session struct {
-	seq    uint64
-	result []byte
+	floor uint64            // every command numbered floor or lower is finished
+	done  map[uint64][]byte // applied commands above floor, with their results
 }
 
 // dup classifies a command against the session table.
@@ -22,38 +27,61 @@ type dup uint8
 
 const (
 	dupNew    dup = iota // not applied yet
-	dupLatest            // the client's latest applied command: answer with its result
-	dupStale             // older than the latest: the client has moved on, ignore it
+	dupLatest            // applied: answer with its recorded result
+	dupStale             // at or below the client's floor: the client has moved on, ignore it
 )
 
 // lookup classifies (client, seq) and returns the recorded result for dupLatest.
 func (s sessions) lookup(client, seq uint64) ([]byte, dup) {
 	cur, ok := s[client]
 	switch {
-	case !ok || seq > cur.seq:
+	case !ok:
 		return nil, dupNew
-	case seq == cur.seq:
-		return cur.result, dupLatest
+	case seq <= cur.floor:
+		return nil, dupStale
 	}
-	return nil, dupStale
+	if r, ok := cur.done[seq]; ok {
+		return r, dupLatest
+	}
+	return nil, dupNew
 }
 
-func (s sessions) record(client, seq uint64, result []byte) {
-	s[client] = session{seq: seq, result: result}
+// record notes that (client, seq) was applied with result, and raises the client's floor
+// to ack, forgetting the results at or below it.
+func (s sessions) record(client, seq, ack uint64, result []byte) {
+	cur := s[client]
+	if cur == nil {
+		cur = &session{done: map[uint64][]byte{}}
+		s[client] = cur
+	}
+	cur.done[seq] = result
+	s.ack(client, ack)
 }
 
+// ack raises the client's floor (it never goes down).
+func (s sessions) ack(client, ack uint64) {
+	cur := s[client]
+	if cur == nil || ack <= cur.floor {
+		return
+	}
+	cur.floor = ack
+	maps.DeleteFunc(cur.done, func(seq uint64, _ []byte) bool { return seq <= ack })
+}
+
+// The table's encoding: the count of clients, then per client its ID, floor, the count of
+// applied commands above the floor and each one's seq and result, all in ascending order.
 func (s sessions) encode() []byte {
-	clients := make([]uint64, 0, len(s))
-	for c := range s {
-		clients = append(clients, c)
-	}
-	slices.Sort(clients)
+	clients := slices.Sorted(maps.Keys(s))
 	b := binary.AppendUvarint(nil, uint64(len(clients)))
 	for _, c := range clients {
+		cur := s[c]
 		b = binary.AppendUvarint(b, c)
-		b = binary.AppendUvarint(b, s[c].seq)
-		b = binary.AppendUvarint(b, uint64(len(s[c].result)))
-		b = append(b, s[c].result...)
+		b = binary.AppendUvarint(b, cur.floor)
+		b = binary.AppendUvarint(b, uint64(len(cur.done)))
+		for _, seq := range slices.Sorted(maps.Keys(cur.done)) {
+			b = binary.AppendUvarint(b, seq)
+			b = appendBytes(b, cur.done[seq])
+		}
 	}
 	return b
 }
@@ -67,8 +95,17 @@ func decodeSessions(b []byte) (sessions, []byte, error) {
 	}
 	s := sessions{}
 	for range n {
-		c, seq := r.uvarint(), r.uvarint()
-		s[c] = session{seq: seq, result: r.bytes()}
+		c := r.uvarint()
+		cur := &session{floor: r.uvarint(), done: map[uint64][]byte{}}
+		k := r.uvarint()
+		if k > uint64(len(r.b)) {
+			return nil, nil, errBadRecord
+		}
+		for range k {
+			seq := r.uvarint()
+			cur.done[seq] = r.bytes()
+		}
+		s[c] = cur
 	}
 	return s, r.b, r.err
 }

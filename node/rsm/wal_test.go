@@ -88,8 +88,8 @@ func FuzzReplay(f *testing.F) {
 
 func TestSessionsRoundTrip(t *testing.T) {
 	s := sessions{}
-	s.record(7, 3, []byte("ok"))
-	s.record(2, 9, nil)
+	s.record(7, 3, 2, []byte("ok"))
+	s.record(2, 9, 8, nil)
 	_, d := s.lookup(7, 4)
 	assert.Equal(t, dupNew, d)
 	res, d := s.lookup(7, 3)
@@ -102,6 +102,31 @@ func TestSessionsRoundTrip(t *testing.T) {
 	got, rest, err := decodeSessions(enc)
 	require.NoError(t, err)
 	assert.Equal(t, []byte("rest"), rest)
+	assert.Equal(t, s.encode(), got.encode())
+}
+
+// TestSessionsSeveralOutstanding: a client with several commands in flight keeps every
+// applied result above its floor, and a command it gave up on (below a later ack) is
+// never applied afterwards.
+func TestSessionsSeveralOutstanding(t *testing.T) {
+	s := sessions{}
+	s.record(5, 2, 0, []byte("two")) // 1 and 3 still outstanding
+	s.record(5, 4, 0, []byte("four"))
+	for seq, want := range map[uint64]dup{1: dupNew, 2: dupLatest, 3: dupNew, 4: dupLatest, 5: dupNew} {
+		_, d := s.lookup(5, seq)
+		assert.Equal(t, want, d, "seq %d", seq)
+	}
+	s.ack(5, 3) // 1 and 3 given up on, 2 answered
+	for seq, want := range map[uint64]dup{1: dupStale, 2: dupStale, 3: dupStale, 4: dupLatest, 5: dupNew} {
+		_, d := s.lookup(5, seq)
+		assert.Equal(t, want, d, "seq %d", seq)
+	}
+	assert.Len(t, s[5].done, 1, "results at or below the floor are forgotten")
+	s.ack(5, 1)
+	assert.Equal(t, uint64(3), s[5].floor, "the floor never goes down")
+
+	got, _, err := decodeSessions(s.encode())
+	require.NoError(t, err)
 	assert.Equal(t, s.encode(), got.encode())
 }
 

@@ -38,6 +38,7 @@ func EncodeMessage(m c.Message) ([]byte, error) {
 		b := []byte{wireRequest}
 		b = binary.AppendUvarint(b, m.Client)
 		b = binary.AppendUvarint(b, m.Seq)
+		b = binary.AppendUvarint(b, m.Ack)
 		b = append(b, flagByte(m.Read, m.Stream, m.Local, m.Conf))
 		return appendBytes(b, m.Payload), nil
 	case Reply:
@@ -72,7 +73,7 @@ func DecodeMessage(b []byte) (c.Message, error) {
 	case wirePeer:
 		m = peer{M: decodeRaft(r)}
 	case wireRequest:
-		req := Request{Client: r.uvarint(), Seq: r.uvarint()}
+		req := Request{Client: r.uvarint(), Seq: r.uvarint(), Ack: r.uvarint()}
 		f := r.byte()
 		req.Read, req.Stream, req.Local, req.Conf = f&1 != 0, f&2 != 0, f&4 != 0, f&8 != 0
 		if f > 15 && r.err == nil {
