@@ -29,6 +29,8 @@ type (
 	Complete      = component.Complete
 	Halt          = component.Halt
 	Observe       = component.Observe
+	Notice        = component.Notice
+	RoleChanged   = component.RoleChanged
 	CrashPoint    = component.CrashPoint
 	FaultPoint    = component.FaultPoint
 	FaultFired    = component.FaultFired

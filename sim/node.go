@@ -136,11 +136,13 @@ func (w *World) execute(n *node, e Effect) {
 		w.sync(n, e)
 	case Complete:
 		w.clients.complete(n.id, e)
+	case RoleChanged:
+		n.leader = e.Leader
+		w.reactToLeader(n)
+		w.observe(n, "notice", e.String())
+	case Notice:
+		w.observe(n, "notice", e.String())
 	case Observe:
-		if e.Kind == "role" {
-			n.leader = e.Value == "leader"
-			w.reactToLeader(n)
-		}
 		w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: e.Kind, Value: e.Value})
 	case CrashPoint:
 		w.crashPoint(n, e.Name)
@@ -149,6 +151,10 @@ func (w *World) execute(n *node, e Effect) {
 	default:
 		w.outsideEffect(n, e)
 	}
+}
+
+func (w *World) observe(n *node, kind, value string) {
+	w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: kind, Value: value})
 }
 
 // outsideEffect hands an effect the simulator does not know to the system's Outside.

@@ -141,10 +141,8 @@ type Halt struct {
 // Observe reports a fact for checkers (an entry applied at an index, a lock granted) without
 // affecting the run. The simulator records observations in its result; a real host may log
 // them. Kind names the fact, Value describes it deterministically.
-//
-// One kind is also a hint to the simulator's nemesis: Kind "role" with Value "leader" (or
-// anything else, when the node stops leading) marks the node as a preferred target for
-// crashes, pauses, clock jumps and the small side of partitions.
+// Drivers never act on an Observe: what a driver must know comes as a typed effect
+// (see Notice).
 type Observe struct {
 	Kind  string
 	Value string
@@ -259,3 +257,28 @@ type CorruptRecord struct {
 // Factory builds the component for a node each time its process starts. r is the node's
 // own seeded random source (derived from the world seed and the node ID, renewed on restart).
 type Factory func(id NodeID, r *rand.Rand) Component
+
+// Notice is an effect that tells the driver about the component's state (its role, its
+// membership, that it refuses to run) without asking it to do anything in particular: a
+// driver acts on the kinds it knows (a real member stops when told it was removed, logs a
+// role change) and may ignore the rest. The simulator records every notice as an
+// observation of kind "notice".
+type Notice interface {
+	Effect
+	Notice()
+}
+
+// RoleChanged tells the driver that the component started (Leader) or stopped leading.
+// It is also a hint to the simulator's nemesis, which prefers leaders as targets for
+// crashes, pauses, clock jumps and the small side of partitions.
+type RoleChanged struct {
+	Leader bool
+}
+
+func (RoleChanged) Notice() {}
+func (r RoleChanged) String() string {
+	if r.Leader {
+		return "role leader"
+	}
+	return "role follower"
+}

@@ -8,9 +8,18 @@ import "github.com/orrery/orrery/node/bugs"
 // break linearizability whenever a follower lags.
 const BugStaleRead = "kv.stale-read"
 
+// BugForwardTwice makes a server resend a caller's write that got no answer under a new
+// sequence number instead of its own, as if the resend were a new command: when the first
+// copy was applied after all (its answer was lost or slow), the write applies twice.
+const BugForwardTwice = "rsm.forward-twice"
+
 // Bugs is the catalog of this package's planted bugs.
 var Bugs = bugs.Catalog{{
 	Name: BugStaleRead,
 	Description: "reads are answered by whichever server the client asked, from its applied " +
 		"state, without the ReadIndex round: a lagging follower serves stale values",
+}, {
+	Name: BugForwardTwice,
+	Description: "a server resends an unanswered write of its callers under a new sequence " +
+		"number, so the session table cannot tell it from a new command: a forwarded write applies twice",
 }}

@@ -7,8 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
+		"strings"
 
 	c "github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/raft"
@@ -168,17 +167,18 @@ func (s *Server) applyConfChange(e raft.Entry) []c.Effect {
 	} else {
 		s.members = structuralChange(s.members, cc)
 	}
-	effs := []c.Effect{c.Observe{Kind: "member", Value: formatMembers(s.members)}}
+	effs := []c.Effect{MembersChanged{Members: cloneMembers(s.members)}}
 	if w := s.confWait; w != nil && w.id == cc.NodeID && bytes.Equal(w.ctx, cc.Context) {
 		s.confWait = nil
 		effs = append(effs, c.Send{To: w.from, Msg: Reply{Client: w.client, Seq: w.seq, Result: encodeConfResult(s.members, nil)}})
 	}
 	if cc.Type == raft.ConfChangeRemove {
-		// Drivers tell the removed member, which may never see this entry: the leader
-		// stopped replicating to it when the entry was appended.
-		effs = append(effs, c.Observe{Kind: "member-removed", Value: strconv.FormatUint(cc.NodeID, 10)})
+		// Tell the removed member, which may never see this entry: the leader stopped
+		// replicating to it when the entry was appended.
 		if cc.NodeID == uint64(s.cfg.ID) {
-			effs = append(effs, c.Halt{Reason: ReasonRemoved})
+			effs = append(effs, s.removed()...)
+		} else {
+			effs = append(effs, c.Send{To: c.NodeID(cc.NodeID), Msg: RemovedNotice{}}, MemberRemoved{ID: cc.NodeID})
 		}
 	}
 	return effs

@@ -90,6 +90,12 @@ func (tc *tcluster) handle(id uint64, in c.Input) {
 			tc.halted[id] = e.Reason
 		case c.Observe:
 			tc.obs[id] = append(tc.obs[id], e)
+		case c.Notice:
+			tc.obs[id] = append(tc.obs[id], c.Observe{Kind: "notice", Value: e.String()})
+		case c.SetTimer:
+			if e.ID == timerRemoved { // the removal grace passes at once here
+				tc.queue = append(tc.queue, tinput{id, c.TimerFired{ID: e.ID}})
+			}
 		}
 	}
 }
@@ -182,7 +188,7 @@ func TestConfChangeJoinPromoteRemove(t *testing.T) {
 	tc.run(20)
 	assert.Equal(t, ms, tc.srvs[4].Members(), "the joiner learned the table")
 	assert.Equal(t, tc.srvs[lead].App().Snapshot(), tc.srvs[4].App().Snapshot(), "the joiner caught up")
-	assert.Contains(t, tc.obs[4], c.Observe{Kind: "member", Value: formatMembers(ms)})
+	assert.Contains(t, tc.obs[4], c.Observe{Kind: "notice", Value: MembersChanged{Members: ms}.String()})
 
 	rep, ok := tc.request(lead, 199, MembersRequest()).(Reply)
 	require.True(t, ok)

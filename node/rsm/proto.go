@@ -35,11 +35,19 @@ type Request struct {
 }
 
 // Pushed carries one message of a stream (a batch of watch events) to a client.
+// Stream is the ID of the Call that opened the stream (0 for a stream opened with a
+// Request, which is addressed to the client by its node ID).
 type Pushed struct {
-	Data []byte
+	Stream uint64
+	Data   []byte
 }
 
-func (p Pushed) String() string { return fmt.Sprintf("pushed %q", p.Data) }
+func (p Pushed) String() string {
+	if p.Stream != 0 {
+		return fmt.Sprintf("pushed stream=%d %q", p.Stream, p.Data)
+	}
+	return fmt.Sprintf("pushed %q", p.Data)
+}
 
 func (r Request) String() string {
 	kind := "write"

@@ -252,11 +252,7 @@ func (s *Server) roleChange(ss raft.SoftState) []c.Effect {
 		if t, ok := s.app.(Timed); ok {
 			t.Lead(is)
 		}
-		role := "follower"
-		if is {
-			role = "leader"
-		}
-		return []c.Effect{c.Observe{Kind: "role", Value: role}}
+		return []c.Effect{c.RoleChanged{Leader: is}}
 	}
 	return nil
 }

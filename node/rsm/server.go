@@ -39,6 +39,10 @@ type Config struct {
 	// leader. Queries the application marks as leader-only (LeaderOnly) always go to the
 	// leader.
 	FollowerReads bool
+	// Name and ClientURLs are this member's attributes, announced to the other members
+	// (see Announce); empty in most simulations, which then send no announcements.
+	Name       string
+	ClientURLs []string
 }
 
 const (
@@ -76,6 +80,9 @@ type Server struct {
 	ticks              int                    // ticks since start
 	slowSync           uint64                 // a sync whose completion a fault point holds back
 	heldSync           uint64                 // a completed sync held back (the highest)
+	front              front                  // the calls of the callers attached here
+	removing           bool                   // removed from the cluster: halting soon
+	announced          map[uint64]Announce    // what the other members announced
 }
 
 type waitingRead struct {
@@ -116,11 +123,15 @@ func (s *Server) Handle(now time.Duration, in c.Input) []c.Effect {
 			s.node.Tick()
 			effs = append(effs, c.SetTimer{ID: timerTick, After: s.cfg.Tick})
 			s.proposeDue()
+			effs = append(effs, s.resend()...)
+			effs = append(effs, s.announce()...)
 			if s.ticks++; s.ticks%10 == 0 && s.lead != uint64(s.cfg.ID) {
 				effs = append(effs, c.FaultPoint{Name: FaultSpuriousElection})
 			}
 		case timerSlowSync:
 			effs = s.releaseSync()
+		case timerRemoved:
+			return []c.Effect{c.Halt{Reason: ReasonRemoved}}
 		}
 	case c.FaultFired:
 		effs = s.fired(in.Name)
@@ -135,7 +146,7 @@ func (s *Server) Handle(now time.Duration, in c.Input) []c.Effect {
 	if s.node == nil {
 		return effs
 	}
-	return append(append(effs, s.drive()...), s.marks()...)
+	return s.loopback(append(append(effs, s.drive()...), s.marks()...))
 }
 
 // start rebuilds raft's durable state from the WAL segments. A corrupt record means the
@@ -145,7 +156,7 @@ func (s *Server) Handle(now time.Duration, in c.Input) []c.Effect {
 func (s *Server) start(d c.Recovery) []c.Effect {
 	if len(d.Corrupt) > 0 {
 		s.refusing = fmt.Sprintf("corrupt wal record in %s at %d", d.Corrupt[0].File, d.Corrupt[0].Index)
-		return []c.Effect{c.Observe{Kind: "refuse", Value: s.refusing}}
+		return []c.Effect{Refused{Reason: s.refusing}}
 	}
 	s.ms = raft.NewMemoryStorage()
 	for _, name := range s.segments(d) {
@@ -236,6 +247,19 @@ func (s *Server) receive(from c.NodeID, msg c.Message) []c.Effect {
 		_ = s.node.Step(m.M) // messages from stale terms or unknown peers are dropped by raft
 	case Request:
 		return s.request(from, m)
+	case Reply, Redirect:
+		return s.frontReply(m)
+	case Call:
+		return s.call(from, m)
+	case Abandon:
+		return s.abandon(from, m)
+	case RemovedNotice:
+		return s.removed()
+	case Announce:
+		if s.announced == nil {
+			s.announced = map[uint64]Announce{}
+		}
+		s.announced[uint64(from)] = m
 	}
 	return nil
 }
@@ -383,6 +407,10 @@ func (s *Server) pushes() []c.Effect {
 	}
 	var effs []c.Effect
 	for _, p := range st.Outbox() {
+		if e, ok := s.frontPush(p); ok {
+			effs = append(effs, e)
+			continue
+		}
 		effs = append(effs, c.Send{To: c.NodeID(p.Client), Msg: Pushed{Data: p.Data}})
 	}
 	return effs

@@ -22,6 +22,8 @@ const (
 	wireReply
 	wireRedirect
 	wirePushed
+	wireRemoved
+	wireAnnounce
 )
 
 // maxWireEntries bounds the entries of one decoded message, so that a hostile count
@@ -29,7 +31,7 @@ const (
 const maxWireEntries = 1 << 20
 
 // EncodeMessage returns the wire form of m, which must be a message this package sends
-// or receives (peer traffic, Request, Reply, Redirect, Pushed).
+// or receives (peer traffic, Request, Reply, Redirect, Pushed, RemovedNotice, Announce).
 func EncodeMessage(m c.Message) ([]byte, error) {
 	switch m := m.(type) {
 	case peer:
@@ -51,8 +53,17 @@ func EncodeMessage(m c.Message) ([]byte, error) {
 		b = binary.AppendUvarint(b, m.Client)
 		b = binary.AppendUvarint(b, m.Seq)
 		return binary.AppendUvarint(b, m.Leader), nil
+	case RemovedNotice:
+		return []byte{wireRemoved}, nil
+	case Announce:
+		b := appendBytes([]byte{wireAnnounce}, []byte(m.Name))
+		b = binary.AppendUvarint(b, uint64(len(m.ClientURLs)))
+		for _, u := range m.ClientURLs {
+			b = appendBytes(b, []byte(u))
+		}
+		return b, nil
 	case Pushed:
-		return appendBytes([]byte{wirePushed}, m.Data), nil
+		return appendBytes(binary.AppendUvarint([]byte{wirePushed}, m.Stream), m.Data), nil
 	}
 	return nil, fmt.Errorf("rsm: no wire form for %T", m)
 }
@@ -85,8 +96,20 @@ func DecodeMessage(b []byte) (c.Message, error) {
 		m = Reply{Client: r.uvarint(), Seq: r.uvarint(), Result: r.bytes()}
 	case wireRedirect:
 		m = Redirect{Client: r.uvarint(), Seq: r.uvarint(), Leader: r.uvarint()}
+	case wireRemoved:
+		m = RemovedNotice{}
+	case wireAnnounce:
+		a := Announce{Name: string(r.bytes())}
+		n := r.uvarint()
+		if n > uint64(len(r.b)) {
+			return nil, fmt.Errorf("%w: announce of %d URLs in %d bytes", ErrBadMessage, n, len(r.b))
+		}
+		for range n {
+			a.ClientURLs = append(a.ClientURLs, string(r.bytes()))
+		}
+		m = a
 	case wirePushed:
-		m = Pushed{Data: r.bytes()}
+		m = Pushed{Stream: r.uvarint(), Data: r.bytes()}
 	default:
 		if r.err == nil {
 			return nil, fmt.Errorf("%w: unknown kind %d", ErrBadMessage, kind)

@@ -24,6 +24,11 @@ func wireSamples() []c.Message {
 		Reply{Client: 7, Seq: 3, Result: []byte("r")},
 		Redirect{Client: 7, Seq: 3, Leader: 2},
 		Pushed{Data: []byte("events")},
+		Request{Client: 1 << 63, Seq: 9, Ack: 4, Payload: []byte("w")},
+		Pushed{Stream: 12, Data: []byte("events")},
+		RemovedNotice{},
+		Announce{Name: "m1", ClientURLs: []string{"http://a:2379", "http://b:2379"}},
+		Announce{},
 	}
 }
 
