@@ -121,21 +121,27 @@ func (a *API) Members(ctx context.Context) ([]etcdapi.Member, error) {
 			return a.list(ms), nil
 		}
 	}
-	return a.list(a.m.tableOrPeers()), nil
+	return a.list(a.m.peers.tableOrPeers()), nil
 }
 
 func (a *API) list(ms []rsm.Member) []etcdapi.Member {
 	out := make([]etcdapi.Member, 0, len(ms))
 	for _, x := range ms {
-		name := x.Name
-		a.m.mu.Lock()
-		if name == "" {
-			name = a.m.names[x.ID]
-		}
-		urls := a.m.urls[x.ID]
-		a.m.mu.Unlock()
-		out = append(out, etcdapi.Member{ID: x.ID, Name: name, PeerURLs: x.PeerURLs, ClientURLs: urls, IsLearner: x.Learner})
+		out = append(out, etcdapi.Member{ID: x.ID, Name: x.Name, PeerURLs: x.PeerURLs, IsLearner: x.Learner})
 	}
+	done := make(chan struct{})
+	if !a.m.drv.Do(func() {
+		defer close(done)
+		for i := range out {
+			if an, ok := a.m.srv.Announced(out[i].ID); ok {
+				out[i].ClientURLs = an.ClientURLs
+				out[i].Name = cmpOr(out[i].Name, an.Name)
+			}
+		}
+	}) {
+		return out
+	}
+	<-done
 	return out
 }
 
@@ -152,7 +158,7 @@ func (a *API) MemberAdd(ctx context.Context, peerURLs []string, learner bool) (e
 	}
 	ctx, cancel := a.bound(ctx)
 	defer cancel()
-	cc := raft.ConfChange{Type: raft.ConfChangeAddVoter, NodeID: newMemberID(a.m.tableOrPeers())}
+	cc := raft.ConfChange{Type: raft.ConfChangeAddVoter, NodeID: newMemberID(a.m.peers.tableOrPeers())}
 	if learner {
 		cc.Type = raft.ConfChangeAddLearner
 	}
@@ -216,7 +222,7 @@ func membershipError(err error) error {
 // the member's loop so that it is consistent.
 func (a *API) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 	data := make(chan []byte, 1)
-	if !a.m.post(func() { data <- a.m.app.Snapshot() }) {
+	if !a.m.drv.Do(func() { data <- a.m.app.Snapshot() }) {
 		return nil, etcdapi.ErrStopped
 	}
 	select {
@@ -229,11 +235,11 @@ func (a *API) Snapshot(ctx context.Context) (io.ReadCloser, error) {
 
 // MoveLeader implements etcdapi.LeaderMover.
 func (a *API) MoveLeader(ctx context.Context, target uint64) error {
-	if !slices.ContainsFunc(a.m.tableOrPeers(), func(x rsm.Member) bool { return x.ID == target && !x.Learner }) {
+	if !slices.ContainsFunc(a.m.peers.tableOrPeers(), func(x rsm.Member) bool { return x.ID == target && !x.Learner }) {
 		return etcdapi.ErrBadLeaderTransferee
 	}
 	errc := make(chan error, 1)
-	if !a.m.post(func() {
+	if !a.m.drv.Do(func() {
 		if !a.m.Status().IsLeader {
 			errc <- kv.ErrNotLeader
 			return

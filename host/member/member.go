@@ -3,20 +3,17 @@ package member
 import (
 	"context"
 	"crypto/tls"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/orrery/orrery/host/disk"
+	"github.com/orrery/orrery/host/driver"
 	"github.com/orrery/orrery/host/tcp"
 	"github.com/orrery/orrery/node/bugs"
 	c "github.com/orrery/orrery/node/component"
@@ -52,8 +49,8 @@ type Config struct {
 	// Addr in Peers).
 	ListenPeer string
 	PeerTLS    *tls.Config
-	// ClientURLs are this member's advertised client URLs; members tell each other
-	// theirs over the peer transport, for member lists.
+	// ClientURLs are this member's advertised client URLs; members announce theirs to
+	// each other (rsm.Announce), for member lists.
 	ClientURLs []string
 	// Tick is raft's tick (etcd's heartbeat interval); ElectionTicks is the election
 	// timeout in ticks. Defaults: 100ms and 10, as etcd.
@@ -67,95 +64,39 @@ type Config struct {
 	Logger        *slog.Logger
 }
 
-// clientShift puts a member's ID in the high bits of the client IDs it hands out, so that
-// a reply addressed to a client can be routed back to the member that holds it.
-const clientShift = 40
-
 // ErrStopped is returned for requests to a member that has stopped.
 var ErrStopped = errors.New("member stopped")
 
 // ErrNoLeader: no leader is known, or the leader did not answer in time.
 var ErrNoLeader = errors.New("etcdserver: no leader")
 
-// Member runs one server: the deterministic rsm.Server with the kv application, driven by
-// wall-clock timers, a bbolt disk and the TCP transport. One goroutine (run) owns the
-// server; everything else talks to it through the inbox.
+// Member runs one server: the deterministic rsm.Server with the kv application on the
+// generic host driver, a bbolt disk and the TCP transport. Requests enter the server as
+// rsm.Call inputs from driver.Local; the server answers each with one rsm.Answer.
 type Member struct {
-	cfg   Config
-	log   *slog.Logger
-	srv   *rsm.Server
-	app   *kvserver.App
-	disk  *disk.Disk
-	tr    *tcp.Transport
-	start time.Time
-
-	peersMu   sync.RWMutex
-	peers     map[uint64]Peer // the members this one talks to and accepts frames from
-	table     []rsm.Member    // the replicated member table, as of the last change applied
+	cfg       Config
+	log       *slog.Logger
+	srv       *rsm.Server
+	app       *kvserver.App
+	disk      *disk.Disk
+	tr        *tcp.Transport
+	drv       *driver.Driver
+	start     time.Time
 	clusterID uint64
-	removing  atomic.Bool // this member was removed and stops soon
+	peers     peerSet
 
-	inbox    chan func()
-	done     chan struct{} // closed to stop
-	exited   chan struct{} // closed when run has released the disk and the transport
-	stopOnce sync.Once
-	err      error // why run ended; read after done is closed
+	nextCall atomic.Uint64
+	mu       sync.Mutex
+	calls    map[uint64]chan rsm.Answer
+	streams  map[uint64]chan []byte
+	watchers map[<-chan kv.WatchResponse]uint64 // Watch's channels -> their stream's call
 
-	// Owned by the run goroutine.
-	timers map[int]*time.Timer
-	gen    map[int]uint64
-
-	nextClient atomic.Uint64
-	mu         sync.Mutex
-	waiting    map[uint64]chan c.Message          // client -> its one reply
-	streams    map[uint64]chan []byte             // client -> watch pushes
-	watchers   map[<-chan kv.WatchResponse]uint64 // Watch's channels -> their client
-
-	syncs      chan uint64
-	syncerDone chan struct{}
-
-	status atomic.Pointer[Status]
-	urls   map[uint64][]string // members' client URLs, as they announced them (under mu)
-	names  map[uint64]string   // members' names, as they announced them (under mu)
-
-	faults    faults
-	lastNow   time.Duration // owned by the run goroutine
-	forwarded recentIDs     // client IDs of forwarded requests lately received
+	status  atomic.Pointer[Status]
+	faults  faults
+	lastNow time.Duration // owned by the loop goroutine
 }
 
-// recentIDs remembers IDs seen in the last forwardMemory. TCP does not duplicate frames,
-// but a reconnecting transport, a proxy or a fault injector may; a forwarded write must
-// not be proposed twice.
-type recentIDs struct {
-	mu    sync.Mutex
-	at    map[uint64]time.Time
-	purge time.Time
-}
-
-const forwardMemory = time.Minute
-
-func (r *recentIDs) seen(id uint64, now time.Time) bool {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.at == nil {
-		r.at = map[uint64]time.Time{}
-	}
-	if now.Sub(r.purge) > forwardMemory {
-		for k, t := range r.at {
-			if now.Sub(t) > forwardMemory {
-				delete(r.at, k)
-			}
-		}
-		r.purge = now
-	}
-	if _, ok := r.at[id]; ok {
-		return true
-	}
-	r.at[id] = now
-	return false
-}
-
-// Status is a snapshot of the member's raft state, refreshed by the run loop.
+// Status is a snapshot of the member's raft state, refreshed after every input.
 type Status struct {
 	ID, Leader, Term, Commit, Applied uint64
 	Revision                          int64
@@ -165,59 +106,62 @@ type Status struct {
 // Start opens the data dir, recovers the WAL and starts the member. The data dir lock
 // makes a second process on the same directory fail here.
 func Start(cfg Config) (*Member, error) {
-	if cfg.Tick == 0 {
-		cfg.Tick = 100 * time.Millisecond
-	}
-	if cfg.ElectionTicks == 0 {
-		cfg.ElectionTicks = 10
-	}
-	if cfg.SnapshotEvery == 0 {
-		cfg.SnapshotEvery = 10000
-	}
+	cfg.Tick = cmpOr(cfg.Tick, 100*time.Millisecond)
+	cfg.ElectionTicks = cmpOr(cfg.ElectionTicks, 10)
+	cfg.SnapshotEvery = cmpOr(cfg.SnapshotEvery, 10000)
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	m := &Member{
-		cfg: cfg, log: cfg.Logger.With("member", cfg.ID), peers: map[uint64]Peer{},
-		inbox: make(chan func(), 4096), done: make(chan struct{}), exited: make(chan struct{}),
-		timers: map[int]*time.Timer{}, gen: map[int]uint64{},
-		waiting: map[uint64]chan c.Message{}, streams: map[uint64]chan []byte{},
-		watchers: map[<-chan kv.WatchResponse]uint64{},
-		syncs:    make(chan uint64, 1024), syncerDone: make(chan struct{}),
-		urls: map[uint64][]string{}, names: map[uint64]string{},
-	}
-	// Client IDs start at a boot-time nonce so that requests of a previous incarnation,
-	// still in a leader's waiting table, are never confused with new ones.
-	m.nextClient.Store(uint64(time.Now().UnixNano()) & (1<<(clientShift-8) - 1))
-
+	m := &Member{cfg: cfg, peers: peerSet{m: map[uint64]Peer{}},
+		calls: map[uint64]chan rsm.Answer{}, streams: map[uint64]chan []byte{}, watchers: map[<-chan kv.WatchResponse]uint64{}}
 	d, err := disk.Open(cfg.DataDir, disk.Options{})
 	if err != nil {
 		return nil, err
 	}
-	rec, err := d.Recover()
+	rec, err := m.open(d)
 	if err != nil {
 		d.Close()
 		return nil, err
 	}
-	if len(rec.Corrupt) > 0 {
+	if err := m.listen(); err != nil {
 		d.Close()
-		cr := rec.Corrupt[0]
-		return nil, fmt.Errorf("data dir %s: record %d of %s fails its checksum: refusing to start on damaged data (restore the member from a snapshot or remove and re-add it)", cfg.DataDir, cr.Index, cr.File)
+		return nil, err
 	}
-	self, hasSelf := m.selfPeer() // by the configured ID, which a joiner's identity replaces
+	m.start = time.Now()
+	m.drv = driver.Start(driver.Config{
+		Component: observed{m}, Disk: d, Send: m.send, Local: m.local, Notice: m.notice,
+		Clock: m.now, Sync: m.syncWithFaults, Logger: m.log,
+	}, rec)
+	go func() {
+		<-m.drv.Done()
+		m.drv.Err()
+		m.tr.Close()
+		d.Close()
+		m.closeStreams()
+	}()
+	return m, nil
+}
+
+// open recovers the data dir and builds the server from the member's identity.
+func (m *Member) open(d *disk.Disk) (c.Recovery, error) {
+	cfg := m.cfg
+	rec, err := d.Recover()
+	if err != nil {
+		return rec, err
+	}
+	if len(rec.Corrupt) > 0 {
+		cr := rec.Corrupt[0]
+		return rec, fmt.Errorf("data dir %s: record %d of %s fails its checksum: refusing to start on damaged data (restore the member from a snapshot or remove and re-add it)", cfg.DataDir, cr.Index, cr.File)
+	}
+	self, _ := m.selfPeer() // by the configured ID, which a joiner's identity replaces
 	id, err := m.loadIdentity(d, rec)
 	if err != nil {
-		d.Close()
-		return nil, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
+		return rec, fmt.Errorf("data dir %s: %w", cfg.DataDir, err)
 	}
-	m.cfg.ID, cfg.ID, m.clusterID = id.id, id.id, id.clusterID
-	m.log = cfg.Logger.With("member", cfg.ID)
-	m.urls[cfg.ID] = cfg.ClientURLs
-	if hasSelf {
-		m.names[cfg.ID] = self.Name
-	}
-	m.addPeers(id.initial)
-	m.addPeers(id.contacts)
+	m.cfg.ID, m.clusterID = id.id, id.clusterID
+	m.log = cfg.Logger.With("member", id.id)
+	m.peers.add(id.initial, id.id)
+	m.peers.add(id.contacts, id.id)
 	var ids []c.NodeID
 	for _, x := range id.initial {
 		ids = append(ids, c.NodeID(x.ID))
@@ -225,181 +169,41 @@ func Start(cfg Config) (*Member, error) {
 	m.disk = d
 	m.app = kvserver.New(kv.Config{MinLeaseTTL: cfg.Store.MinLeaseTTL, MaxTxnOps: cfg.Store.MaxTxnOps, Bugs: cfg.Bugs})
 	seed := fnv.New64a()
-	fmt.Fprintf(seed, "%d %d", cfg.ID, time.Now().UnixNano())
+	fmt.Fprintf(seed, "%d %d", id.id, time.Now().UnixNano())
 	m.srv = rsm.NewServer(rsm.Config{
-		ID: c.NodeID(cfg.ID), Peers: ids, Members: id.initial, Tick: cfg.Tick, ElectionTick: cfg.ElectionTicks, HeartbeatTick: 1,
+		ID: c.NodeID(id.id), Peers: ids, Members: id.initial, Tick: cfg.Tick, ElectionTick: cfg.ElectionTicks, HeartbeatTick: 1,
 		SnapshotEvery: cfg.SnapshotEvery, Keep: 5000, FollowerReads: true, NewApp: func() rsm.Application { return m.app }, Bugs: cfg.Bugs,
-	}, rand.New(rand.NewPCG(seed.Sum64(), cfg.ID)))
+		Name: self.Name, ClientURLs: cfg.ClientURLs,
+	}, rand.New(rand.NewPCG(seed.Sum64(), id.id)))
+	return rec, nil
+}
 
-	listen := cfg.ListenPeer
+func (m *Member) listen() error {
+	listen := m.cfg.ListenPeer
 	if listen == "" {
-		m.peersMu.RLock()
-		listen = m.peers[cfg.ID].Addr
-		m.peersMu.RUnlock()
+		listen = m.peers.get(m.cfg.ID).Addr
 	}
-	addrs := map[uint64]string{}
-	for _, id := range m.peerIDs() {
-		m.peersMu.RLock()
-		addrs[id] = m.peers[id].Addr
-		m.peersMu.RUnlock()
-	}
-	tr, err := tcp.New(tcp.Config{ID: cfg.ID, Listen: listen, Peers: addrs, TLS: cfg.PeerTLS, Logger: m.log, Deliver: m.deliver, Answer: m.answer})
-	if err != nil {
-		d.Close()
-		return nil, err
-	}
+	tr, err := tcp.New(tcp.Config{ID: m.cfg.ID, Listen: listen, Peers: m.peers.addrs(m.cfg.ID), TLS: m.cfg.PeerTLS, Logger: m.log, Deliver: m.deliver, Answer: m.answer})
 	m.tr = tr
-	m.start = time.Now()
-	go m.syncer()
-	go m.run(rec)
-	go m.announce()
-	return m, nil
+	m.peers.tr = tr
+	return err
 }
 
-// announceClient marks a peer frame that carries a member's client URLs rather than a
-// message: client IDs are member<<40 | counter, far below it.
-const announceClient = ^uint64(0)
-
-// announce tells the peers this member's client URLs, now and then: the transport may
-// drop a frame, and a restarted peer has forgotten them.
-func (m *Member) announce() {
-	payload := binary.AppendUvarint(nil, announceClient)
-	m.mu.Lock()
-	payload = append(payload, m.names[m.cfg.ID]+"\n"...)
-	m.mu.Unlock()
-	payload = append(payload, strings.Join(m.cfg.ClientURLs, ",")...)
-	t := time.NewTicker(time.Second)
-	defer t.Stop()
-	for {
-		for _, id := range m.peerIDs() {
-			if id != m.cfg.ID {
-				m.tr.Send(id, slices.Clone(payload))
-			}
-		}
-		select {
-		case <-t.C:
-		case <-m.done:
-			return
-		}
+func cmpOr[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
 	}
+	return v
 }
 
-// ClientURLs returns the client URLs member id announced (nil if not heard yet).
-func (m *Member) ClientURLs(id uint64) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.urls[id]
-}
+// observed refreshes the member's status after every input the server handles.
+type observed struct{ m *Member }
 
-// PeerAddr is the address the peer transport listens on.
-func (m *Member) PeerAddr() string { return m.tr.Addr().String() }
-
-// Done is closed when the member stops; Err says why.
-func (m *Member) Done() <-chan struct{} { return m.done }
-
-// Err is the reason the member stopped (nil after Stop).
-func (m *Member) Err() error {
-	<-m.exited
-	return m.err
-}
-
-// Stop stops the member. Unsynced writes are dropped, as a crash would drop them; that
-// loses nothing acknowledged, because acknowledgements wait for their sync.
-func (m *Member) Stop() {
-	m.halt(nil)
-	<-m.exited
-}
-
-func (m *Member) halt(err error) {
-	m.stopOnce.Do(func() {
-		m.err = err
-		close(m.done)
-	})
-}
-
-// now is the member's local clock: monotonic time since start, plus any skew a test
-// injected (SkewClock). It never runs backwards, whatever the skew does.
-func (m *Member) now() time.Duration {
-	t := time.Since(m.start) + time.Duration(m.faults.clockSkew.Load())
-	if t < m.lastNow {
-		return m.lastNow
-	}
-	m.lastNow = t
-	return t
-}
-
-// faults are test-only injections, for the Jepsen harness's nemesis.
-type faults struct {
-	clockSkew atomic.Int64 // nanoseconds added to the local clock
-	syncStall atomic.Int64 // nanoseconds every sync waits first
-	syncFail  atomic.Bool  // the next sync fails
-}
-
-// SkewClock shifts the member's local clock (which decides lease expiry on a leader) by
-// d from now on; a negative d holds the clock still until real time catches up. Only for
-// fault-injection tests.
-func (m *Member) SkewClock(d time.Duration) { m.faults.clockSkew.Add(int64(d)) }
-
-// StallSyncs makes every sync wait d first (0 ends it), like a stalled disk. Only for
-// fault-injection tests.
-func (m *Member) StallSyncs(d time.Duration) { m.faults.syncStall.Store(int64(d)) }
-
-// FailNextSync makes the next sync fail, as a failing fsync does; the member then halts,
-// as etcd does, rather than carry on with state it cannot make durable. Only for
-// fault-injection tests.
-func (m *Member) FailNextSync() { m.faults.syncFail.Store(true) }
-
-// post runs f on the run goroutine; false if the member has stopped.
-func (m *Member) post(f func()) bool {
-	select {
-	case m.inbox <- f:
-		return true
-	case <-m.done:
-		return false
-	}
-}
-
-func (m *Member) run(rec c.Recovery) {
-	defer close(m.exited)
-	defer func() {
-		for _, t := range m.timers {
-			t.Stop()
-		}
-		m.tr.Close()
-		close(m.syncs)
-		<-m.syncerDone
-		m.disk.Close()
-		m.mu.Lock()
-		for id, ch := range m.streams {
-			close(ch)
-			delete(m.streams, id)
-		}
-		m.mu.Unlock()
-	}()
-	m.handle(c.Start{Disk: rec})
-	m.syncTable()
-	for {
-		select {
-		case f := <-m.inbox:
-			f()
-		case <-m.done:
-			return
-		}
-	}
-}
-
-func (m *Member) handle(in c.Input) {
-	select {
-	case <-m.done:
-		return
-	default:
-	}
-	m.exec(m.srv.Handle(m.now(), in))
-	m.refreshStatus()
-	if s := m.status.Load(); s != nil {
-		applyLag.Set(float64(s.Commit - min(s.Applied, s.Commit)))
-		committedIndex.Set(float64(s.Commit))
-	}
+func (o observed) Handle(now time.Duration, in c.Input) []c.Effect {
+	effs := o.m.srv.Handle(now, in)
+	o.m.refreshStatus()
+	return effs
 }
 
 func (m *Member) refreshStatus() {
@@ -407,10 +211,13 @@ func (m *Member) refreshStatus() {
 	if !ok {
 		return
 	}
-	m.status.Store(&Status{
+	s := &Status{
 		ID: m.cfg.ID, Leader: st.SoftState.Lead, Term: st.HardState.Term, Commit: st.HardState.Commit,
 		Applied: st.Applied, Revision: m.app.Store().Rev(), IsLeader: st.SoftState.Role == raft.RoleLeader,
-	})
+	}
+	m.status.Store(s)
+	applyLag.Set(float64(s.Commit - min(s.Applied, s.Commit)))
+	committedIndex.Set(float64(s.Commit))
 }
 
 // Status returns the member's latest raft state.
@@ -421,247 +228,123 @@ func (m *Member) Status() Status {
 	return Status{ID: m.cfg.ID}
 }
 
-func (m *Member) exec(effs []c.Effect) {
-	for _, e := range effs {
-		switch e := e.(type) {
-		case c.Send:
-			m.send(uint64(e.To), e.Msg)
-		case c.SetTimer:
-			m.setTimer(e.ID, e.After)
-		case c.CancelTimer:
-			m.gen[e.ID]++
-			if t := m.timers[e.ID]; t != nil {
-				t.Stop()
-			}
-		case c.Append:
-			m.disk.Append(e.File, e.Record)
-		case c.Remove:
-			m.disk.Remove(e.File)
-		case c.Sync:
-			m.syncs <- e.ID
-		case c.Halt:
-			if e.Reason == rsm.ReasonRemoved {
-				m.haltRemoved() // after a grace period, so that its last answers leave
-				continue
-			}
-			m.log.Error("member halts", "reason", e.Reason)
-			m.halt(errors.New(e.Reason))
-			return
-		case c.Observe:
-			m.observe(e)
+// notice acts on the server's notices (on the loop goroutine).
+func (m *Member) notice(n c.Notice) {
+	switch n := n.(type) {
+	case c.RoleChanged:
+		role := "follower"
+		if n.Leader {
+			role = "leader"
 		}
+		m.log.Info("role changed", "role", role)
+		observeRole(role)
+	case rsm.Refused:
+		m.drv.Halt(fmt.Errorf("data dir %s: %s", m.cfg.DataDir, n.Reason))
+	case rsm.MembersChanged:
+		m.log.Info("membership changed", "members", n.String())
+		m.peers.setTable(n.Members, m.cfg.ID)
+	case rsm.MemberRemoved:
+		// The removed member was sent its notice in the same batch; keep its peer a
+		// little, so that the notice and the last answers leave.
+		m.peers.remove(n.ID, 2*time.Duration(m.cfg.ElectionTicks)*m.cfg.Tick)
 	}
 }
 
-func (m *Member) observe(o c.Observe) {
-	switch o.Kind {
-	case "role":
-		m.log.Info("role changed", "role", o.Value)
-		observeRole(o.Value)
-	case "refuse":
-		m.halt(fmt.Errorf("data dir %s: %s", m.cfg.DataDir, o.Value))
-	case "member":
-		m.log.Info("membership changed", "members", o.Value)
-		m.syncTable()
-	case "member-removed":
-		if id, err := strconv.ParseUint(o.Value, 10, 64); err == nil {
-			m.removed(id)
-		}
-	case "lease-expired":
-		m.log.Debug("lease expired", "lease", o.Value)
-	}
-}
-
-func (m *Member) setTimer(id int, after time.Duration) {
-	m.gen[id]++
-	g := m.gen[id]
-	if t := m.timers[id]; t != nil {
-		t.Stop()
-	}
-	m.timers[id] = time.AfterFunc(after, func() {
-		m.post(func() {
-			if m.gen[id] == g {
-				m.handle(c.TimerFired{ID: id})
-			}
-		})
-	})
-}
-
-// syncer runs the syncs in order, off the run goroutine: the leader's appends go out to
-// followers while its own sync runs, and entries proposed meanwhile join the next one.
-func (m *Member) syncer() {
-	defer close(m.syncerDone)
-	for id := range m.syncs {
-		if d := time.Duration(m.faults.syncStall.Load()); d > 0 {
-			time.Sleep(d)
-		}
-		start := time.Now()
-		err := m.disk.Sync()
-		if m.faults.syncFail.CompareAndSwap(true, false) {
-			err = errors.New("injected fsync failure")
-		}
-		observeSync(time.Since(start))
-		m.post(func() { m.handle(c.Synced{ID: id, Err: err}) })
-	}
-}
-
-// send routes a message: raft traffic to a peer; a client's reply to the waiting caller
-// here, or over the transport to the member that holds the client.
-func (m *Member) send(to uint64, msg c.Message) {
-	if rsm.IsPeer(msg) {
-		m.transmit(to, 0, msg)
-		return
-	}
-	if owner := to >> clientShift; owner != m.cfg.ID && owner != 0 {
-		m.transmit(owner, to, msg)
-		return
-	}
-	m.local(to, msg)
-}
-
-// transmit frames msg for a peer: the client it concerns (0 for raft traffic), then the
-// message.
-func (m *Member) transmit(peer, client uint64, msg c.Message) {
+// send frames a message for a peer. A message with no wire form is a bug in the server.
+func (m *Member) send(to c.NodeID, msg c.Message) {
 	b, err := rsm.EncodeMessage(msg)
 	if err != nil {
 		m.log.Error("unencodable message", "err", err)
 		return
 	}
-	frame := binary.AppendUvarint(make([]byte, 0, len(b)+10), client)
-	if !m.tr.Send(peer, append(frame, b...)) {
-		m.log.Debug("peer queue full or unknown; message dropped", "peer", peer)
+	if !m.tr.Send(uint64(to), b) {
+		m.log.Debug("peer queue full or unknown; message dropped", "peer", uint64(to))
 	}
 }
 
 // deliver is the transport's callback (any goroutine). The transport accepts any sender
 // that names this member in its hello, so frames from IDs outside the cluster are
-// dropped here: a stranger must not forward requests or announce client URLs.
+// dropped here: a stranger must not forward requests, announce or remove anyone.
 func (m *Member) deliver(from uint64, payload []byte) {
-	if !m.isPeer(from) {
+	if !m.peers.has(from) {
 		m.log.Warn("dropped peer frame: sender is not a member of the cluster", "from", from)
 		return
 	}
-	client, n := binary.Uvarint(payload)
-	if n <= 0 {
-		m.log.Warn("bad peer payload", "from", from)
-		return
-	}
-	if client == announceClient {
-		name, list, _ := strings.Cut(string(payload[n:]), "\n")
-		var urls []string
-		if list != "" {
-			urls = strings.Split(list, ",")
-		}
-		m.mu.Lock()
-		m.urls[from], m.names[from] = urls, name
-		m.mu.Unlock()
-		return
-	}
-	if client == removedNotice {
-		m.log.Warn("told by a member that this one was removed from the cluster", "from", from)
-		m.haltRemoved()
-		return
-	}
-	msg, err := rsm.DecodeMessage(payload[n:])
+	msg, err := rsm.DecodeMessage(payload)
 	if err != nil {
 		m.log.Warn("bad peer message", "from", from, "err", err)
 		return
 	}
-	switch msg := msg.(type) {
-	case rsm.Request:
-		// A request another member forwarded to us as leader: answer its client. Each
-		// forwarded request has a client ID of its own and no session (seq 0), so a copy
-		// of the frame would be proposed again; drop copies here.
-		if m.forwarded.seen(msg.Client, time.Now()) {
-			m.log.Warn("duplicate forwarded request dropped", "from", from, "client", msg.Client)
-			return
-		}
-		m.post(func() { m.handle(c.Receive{From: c.NodeID(msg.Client), Msg: msg}) })
-	case rsm.Reply, rsm.Redirect, rsm.Pushed:
-		m.local(client, msg)
-	default:
-		m.post(func() { m.handle(c.Receive{From: c.NodeID(from), Msg: msg}) })
-	}
+	m.drv.Input(c.Receive{From: c.NodeID(from), Msg: msg})
 }
 
-// local hands a reply or a push to the caller waiting here.
-func (m *Member) local(client uint64, msg c.Message) {
+// local hands an answer or a push to the caller waiting here (on the loop goroutine).
+func (m *Member) local(msg c.Message) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if p, ok := msg.(rsm.Pushed); ok {
-		if ch := m.streams[client]; ch != nil {
-			select {
-			case ch <- p.Data:
-			default:
-				// A watcher that does not keep up loses its stream (etcd cancels slow
-				// watchers too); the API layer reopens it from its last revision.
-				close(ch)
-				delete(m.streams, client)
-			}
+	switch msg := msg.(type) {
+	case rsm.Answer:
+		if ch := m.calls[msg.ID]; ch != nil {
+			delete(m.calls, msg.ID)
+			ch <- msg
 		}
-		return
-	}
-	if ch := m.waiting[client]; ch != nil {
-		delete(m.waiting, client)
-		ch <- msg
-	}
-}
-
-func (m *Member) newClient() uint64 {
-	return m.cfg.ID<<clientShift | m.nextClient.Add(1)&(1<<clientShift-1)
-}
-
-// do sends one request into the cluster and waits for its answer: to this member first,
-// then, on a redirect, to the leader over the transport. Only redirects are retried: a
-// redirect means the request was not proposed, so resending it cannot apply it twice.
-func (m *Member) do(ctx context.Context, req rsm.Request) ([]byte, error) {
-	target := m.cfg.ID
-	for {
-		if !req.Stream { // a stream keeps the client its pushes are addressed to
-			req.Client = m.newClient()
-		}
-		ch := make(chan c.Message, 1)
-		m.mu.Lock()
-		m.waiting[req.Client] = ch
-		m.mu.Unlock()
-		if target == m.cfg.ID {
-			r := req
-			if !m.post(func() { m.handle(c.Receive{From: c.NodeID(r.Client), Msg: r}) }) {
-				return nil, ErrStopped
-			}
-		} else {
-			m.transmit(target, req.Client, req)
+	case rsm.Pushed:
+		ch := m.streams[msg.Stream]
+		if ch == nil {
+			return
 		}
 		select {
-		case msg := <-ch:
-			switch msg := msg.(type) {
-			case rsm.Reply:
-				return msg.Result, nil
-			case rsm.Redirect:
-				if msg.Leader != 0 && msg.Leader != target {
-					target = msg.Leader
-					continue
-				}
-				// No leader known (an election is on): wait a little and ask here again.
-				target = m.cfg.ID
-				select {
-				case <-time.After(m.cfg.Tick):
-					continue
-				case <-ctx.Done():
-					return nil, ErrNoLeader
-				case <-m.done:
-					return nil, ErrStopped
-				}
-			}
-		case <-ctx.Done():
-			m.mu.Lock()
-			delete(m.waiting, req.Client)
-			m.mu.Unlock()
-			return nil, ctx.Err()
-		case <-m.done:
-			return nil, ErrStopped
+		case ch <- msg.Data:
+		default:
+			// A watcher that does not keep up loses its stream (etcd cancels slow
+			// watchers too); the API layer reopens it from its last revision.
+			close(ch)
+			delete(m.streams, msg.Stream)
+			m.server(rsm.Abandon{ID: msg.Stream})
 		}
 	}
+}
+
+// server hands a caller's message to the server, as from driver.Local.
+func (m *Member) server(msg c.Message) bool {
+	return m.drv.Input(c.Receive{From: driver.Local, Msg: msg})
+}
+
+// call runs one request through the server and waits for its answer. When ctx ends
+// first, the call is abandoned: the answer then says whether it never left (no leader)
+// or its outcome is unknown (the context's error).
+func (m *Member) call(ctx context.Context, id uint64, req rsm.Request) ([]byte, error) {
+	ch := make(chan rsm.Answer, 1)
+	m.mu.Lock()
+	m.calls[id] = ch
+	m.mu.Unlock()
+	if !m.server(rsm.Call{ID: id, Req: req}) {
+		return nil, ErrStopped
+	}
+	select {
+	case a := <-ch:
+		return a.Result, a.Err
+	case <-ctx.Done():
+	case <-m.drv.Done():
+		return nil, ErrStopped
+	}
+	m.server(rsm.Abandon{ID: id})
+	select {
+	case a := <-ch:
+		if errors.Is(a.Err, rsm.ErrNoLeader) {
+			return nil, ErrNoLeader
+		}
+		if a.Err == nil {
+			return a.Result, nil
+		}
+	case <-m.drv.Done():
+		return nil, ErrStopped
+	}
+	return nil, ctx.Err()
+}
+
+func (m *Member) do(ctx context.Context, req rsm.Request) ([]byte, error) {
+	return m.call(ctx, m.nextCall.Add(1), req)
 }
 
 // Write replicates a command and returns its outcome. An error means the outcome is
@@ -681,8 +364,7 @@ func (m *Member) Write(ctx context.Context, cmd kv.Command) (kv.Reply, error) {
 // Query answers a read: linearizable through the leader's ReadIndex, or serializable from
 // this member's applied state.
 func (m *Member) Query(ctx context.Context, q kv.Query, serializable bool) (kv.Answer, error) {
-	req := rsm.Request{Read: !serializable, Local: serializable, Payload: q.Encode()}
-	b, err := m.do(ctx, req)
+	b, err := m.do(ctx, rsm.Request{Read: !serializable, Local: serializable, Payload: q.Encode()})
 	observeRequest("read", err)
 	if err != nil {
 		return kv.Answer{}, err
@@ -693,81 +375,93 @@ func (m *Member) Query(ctx context.Context, q kv.Query, serializable bool) (kv.A
 // Watch opens a watch on this member. The channel carries its responses and is closed
 // when ctx ends, the member stops, or the watcher falls too far behind.
 func (m *Member) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.WatchResponse, error) {
-	client := m.newClient()
+	id := m.nextCall.Add(1)
 	raw := make(chan []byte, 1024)
 	m.mu.Lock()
-	m.streams[client] = raw
+	m.streams[id] = raw
 	watchStreams.Set(float64(len(m.streams)))
 	m.mu.Unlock()
-	b, err := m.do(ctx, rsm.Request{Stream: true, Payload: kv.EncodeWatchRequest(req), Client: client})
-	if err != nil {
-		m.dropStream(client)
-		return nil, err
+	b, err := m.call(ctx, id, rsm.Request{Stream: true, Payload: kv.EncodeWatchRequest(req)})
+	if err == nil {
+		var a kv.Answer
+		if a, err = kv.DecodeAnswer(b); err == nil {
+			err = a.Err
+		}
 	}
-	if a, err := kv.DecodeAnswer(b); err != nil || a.Err != nil {
-		m.dropStream(client)
-		return nil, errors.Join(err, a.Err)
+	if err != nil {
+		m.dropStream(id)
+		return nil, err
 	}
 	out := make(chan kv.WatchResponse, 16)
 	m.mu.Lock()
-	m.watchers[out] = client
+	m.watchers[out] = id
 	m.mu.Unlock()
-	go func() {
-		defer close(out)
-		defer m.dropStream(client)
-		defer func() {
-			m.mu.Lock()
-			delete(m.watchers, out)
-			m.mu.Unlock()
-		}()
-		for {
-			select {
-			case data, ok := <-raw:
-				if !ok {
-					return
-				}
-				resp, err := kv.DecodeWatchResponse(data)
-				if err != nil {
-					m.log.Error("bad watch response", "err", err)
-					return
-				}
-				select {
-				case out <- resp:
-				case <-ctx.Done():
-					return
-				}
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
+	go m.relay(ctx, id, raw, out)
 	return out, nil
 }
 
-// dropStream forgets a watch here and cancels it on the server (an empty stream request
-// cancels the client's watch).
-func (m *Member) dropStream(client uint64) {
+func (m *Member) relay(ctx context.Context, id uint64, raw <-chan []byte, out chan kv.WatchResponse) {
+	defer close(out)
+	defer m.dropStream(id)
+	defer func() {
+		m.mu.Lock()
+		delete(m.watchers, out)
+		m.mu.Unlock()
+	}()
+	for {
+		select {
+		case data, ok := <-raw:
+			if !ok {
+				return
+			}
+			resp, err := kv.DecodeWatchResponse(data)
+			if err != nil {
+				m.log.Error("bad watch response", "err", err)
+				return
+			}
+			select {
+			case out <- resp:
+			case <-ctx.Done():
+				return
+			}
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// dropStream forgets a watch here and closes it on the server.
+func (m *Member) dropStream(id uint64) {
 	m.mu.Lock()
-	if ch := m.streams[client]; ch != nil {
+	if ch := m.streams[id]; ch != nil {
 		close(ch)
-		delete(m.streams, client)
+		delete(m.streams, id)
 	}
 	watchStreams.Set(float64(len(m.streams)))
 	m.mu.Unlock()
-	m.post(func() { m.handle(c.Receive{From: c.NodeID(client), Msg: rsm.Request{Client: client, Stream: true}}) })
+	m.server(rsm.Abandon{ID: id})
+}
+
+func (m *Member) closeStreams() {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, ch := range m.streams {
+		close(ch)
+		delete(m.streams, id)
+	}
 }
 
 // RequestProgress asks the watch whose channel is ch for a progress notification; it
 // arrives on ch once every event before it has.
 func (m *Member) RequestProgress(ch <-chan kv.WatchResponse) error {
 	m.mu.Lock()
-	client, ok := m.watchers[ch]
+	stream, ok := m.watchers[ch]
 	m.mu.Unlock()
 	if !ok {
 		return kv.ErrWatcherNotExist
 	}
-	req := rsm.Request{Client: client, Stream: true, Payload: kvserver.ProgressRequest}
-	if !m.post(func() { m.handle(c.Receive{From: c.NodeID(client), Msg: req}) }) {
+	req := rsm.Request{Stream: true, Payload: kvserver.ProgressRequest}
+	if !m.server(rsm.Call{ID: m.nextCall.Add(1), Of: stream, Req: req}) {
 		return ErrStopped
 	}
 	return nil

@@ -198,14 +198,3 @@ func TestWatchProgress(t *testing.T) {
 		t.Fatal("no progress notification")
 	}
 }
-
-func TestRecentIDs(t *testing.T) {
-	var r recentIDs
-	t0 := time.Unix(1000, 0)
-	require.False(t, r.seen(7, t0))
-	require.True(t, r.seen(7, t0.Add(time.Second)), "a copy within the window")
-	require.False(t, r.seen(8, t0.Add(time.Second)))
-	later := t0.Add(2 * forwardMemory)
-	require.False(t, r.seen(9, later))
-	require.Len(t, r.at, 1, "old entries are purged")
-}

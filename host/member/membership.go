@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/orrery/orrery/host/disk"
@@ -149,7 +150,7 @@ func (m *Member) answer(q []byte) []byte {
 		return nil
 	}
 	b := binary.AppendUvarint(nil, m.clusterID)
-	return append(b, rsm.EncodeMembers(m.tableOrPeers())...)
+	return append(b, rsm.EncodeMembers(m.peers.tableOrPeers())...)
 }
 
 // discover asks the members in Config.Peers for the member table until one lists this
@@ -209,103 +210,85 @@ func (m *Member) selfPeer() (Peer, bool) {
 	return m.cfg.Peers[i], true
 }
 
-// setPeers makes ps the members this one talks to and accepts frames from.
-func (m *Member) addPeers(ps []rsm.Member) {
-	m.peersMu.Lock()
-	defer m.peersMu.Unlock()
-	for _, x := range ps {
+// peerSet is who this member talks to and accepts frames from: the members of the
+// table as last applied, plus the initial members and a joiner's contacts. Members leave
+// it only by an explicit removal: a member that is catching up applies old tables, which
+// may lack members added since.
+type peerSet struct {
+	mu    sync.RWMutex
+	m     map[uint64]Peer
+	table []rsm.Member
+	tr    *tcp.Transport
+}
+
+func (ps *peerSet) add(ms []rsm.Member, self uint64) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for _, x := range ms {
 		p := memberToPeer(x)
-		if old, ok := m.peers[x.ID]; ok && old.Addr == p.Addr {
-			m.peers[x.ID] = p
+		old, known := ps.m[x.ID]
+		ps.m[x.ID] = p
+		if known && old.Addr == p.Addr || ps.tr == nil || p.Addr == "" || x.ID == self {
 			continue
 		}
-		m.peers[x.ID] = p
-		if m.tr != nil && p.Addr != "" && x.ID != m.cfg.ID {
-			if err := m.tr.SetPeer(x.ID, p.Addr); err != nil {
-				m.log.Debug("set peer", "peer", x.ID, "err", err)
-			}
-		}
+		_ = ps.tr.SetPeer(x.ID, p.Addr) // a malformed address stays unreachable
 	}
 }
 
-func (m *Member) isPeer(id uint64) bool {
-	m.peersMu.RLock()
-	defer m.peersMu.RUnlock()
-	_, ok := m.peers[id]
+func (ps *peerSet) setTable(ms []rsm.Member, self uint64) {
+	ps.mu.Lock()
+	ps.table = ms
+	ps.mu.Unlock()
+	ps.add(ms, self)
+}
+
+// remove forgets member id; its transport peer goes after grace.
+func (ps *peerSet) remove(id uint64, grace time.Duration) {
+	ps.mu.Lock()
+	delete(ps.m, id)
+	tr := ps.tr
+	ps.mu.Unlock()
+	time.AfterFunc(grace, func() { _ = tr.RemovePeer(id) })
+}
+
+func (ps *peerSet) has(id uint64) bool {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	_, ok := ps.m[id]
 	return ok
 }
 
-func (m *Member) peerIDs() []uint64 {
-	m.peersMu.RLock()
-	defer m.peersMu.RUnlock()
-	var ids []uint64
-	for id := range m.peers {
-		ids = append(ids, id)
+func (ps *peerSet) get(id uint64) Peer {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	return ps.m[id]
+}
+
+func (ps *peerSet) addrs(self uint64) map[uint64]string {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	out := map[uint64]string{}
+	for id, p := range ps.m {
+		if id != self {
+			out[id] = p.Addr
+		}
 	}
-	slices.Sort(ids)
-	return ids
+	return out
 }
 
 // tableOrPeers is the replicated member table, or the peers known when it is not known.
-func (m *Member) tableOrPeers() []rsm.Member {
-	m.peersMu.RLock()
-	defer m.peersMu.RUnlock()
-	if len(m.table) > 0 {
-		return m.table
+func (ps *peerSet) tableOrPeers() []rsm.Member {
+	ps.mu.RLock()
+	defer ps.mu.RUnlock()
+	if len(ps.table) > 0 {
+		return ps.table
 	}
 	var out []rsm.Member
-	for _, p := range m.peers {
+	for _, p := range ps.m {
 		out = append(out, rsm.Member{ID: p.ID, Name: p.Name, PeerURLs: []string{p.PeerURL()}})
 	}
 	slices.SortFunc(out, func(a, b rsm.Member) int { return cmp.Compare(a.ID, b.ID) })
 	return out
-}
-
-// syncTable takes in the server's member table after it changed: new members become
-// peers. Members are only ever dropped by an explicit removal (removed): a member that is
-// catching up applies old tables, which may lack members added since.
-func (m *Member) syncTable() {
-	ms := m.srv.Members()
-	if len(ms) == 0 {
-		return
-	}
-	m.peersMu.Lock()
-	m.table = ms
-	m.peersMu.Unlock()
-	m.addPeers(ms)
-}
-
-// removed forgets member id, after telling it so: the leader stopped replicating to it
-// when its removal was appended, so it may never apply the removal itself.
-func (m *Member) removed(id uint64) {
-	if id == m.cfg.ID {
-		return
-	}
-	m.peersMu.Lock()
-	delete(m.peers, id)
-	m.peersMu.Unlock()
-	m.tr.Send(id, binary.AppendUvarint(nil, removedNotice))
-	tr := m.tr
-	time.AfterFunc(m.removalGrace(), func() { _ = tr.RemovePeer(id) })
-}
-
-// removedNotice marks a peer frame that tells its receiver it was removed.
-const removedNotice = ^uint64(0) - 1
-
-// removalGrace is how long a removed member keeps running (and how long the others keep
-// its transport peer): long enough for the answer to the removal to leave it and for the
-// others to learn the commit.
-func (m *Member) removalGrace() time.Duration {
-	return 2 * time.Duration(m.cfg.ElectionTicks) * m.cfg.Tick
-}
-
-// haltRemoved stops the member a little later (see removalGrace).
-func (m *Member) haltRemoved() {
-	if !m.removing.CompareAndSwap(false, true) {
-		return
-	}
-	m.log.Warn("this member was removed from the cluster; stopping")
-	time.AfterFunc(m.removalGrace(), func() { m.halt(errors.New(rsm.ReasonRemoved)) })
 }
 
 // confChange asks the leader for a membership change and returns the table after it.
@@ -324,14 +307,14 @@ func (m *Member) confChange(ctx context.Context, cc raft.ConfChange, x rsm.Membe
 		case <-time.After(m.cfg.Tick):
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-m.done:
+		case <-m.drv.Done():
 			return nil, ErrStopped
 		}
 	}
 }
 
-// newMemberID draws an ID for a member being added: random, not in use, and below 2^24,
-// because client IDs carry their member's ID in their top 24 bits (clientShift).
+// newMemberID draws an ID for a member being added: random and not in use. (It stays
+// below 2^24, as IDs did when client IDs carried their member's.)
 func newMemberID(taken []rsm.Member) uint64 {
 	for {
 		id := 1<<16 + rand.Uint64N(1<<24-1<<16)
