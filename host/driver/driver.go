@@ -76,6 +76,13 @@ func (d *Driver) Input(in c.Input) bool {
 	return d.Do(func() { d.handle(in) })
 }
 
+// InputFunc runs f on the loop goroutine and hands the input it returns to the
+// component, for inputs that must be numbered in the order the component sees them;
+// false if the driver stopped.
+func (d *Driver) InputFunc(f func() c.Input) bool {
+	return d.Do(func() { d.handle(f()) })
+}
+
 // Do runs f on the loop goroutine, between inputs (for reads of the component's state);
 // false if the driver stopped.
 func (d *Driver) Do(f func()) bool {

@@ -13,11 +13,17 @@ func (m *Member) PeerAddr() string { return m.tr.Addr().String() }
 func (m *Member) Done() <-chan struct{} { return m.drv.Done() }
 
 // Err is the reason the member stopped (nil after Stop).
-func (m *Member) Err() error { return m.drv.Err() }
+func (m *Member) Err() error {
+	<-m.closed
+	return m.drv.Err()
+}
 
 // Stop stops the member. Unsynced writes are dropped, as a crash would drop them; that
 // loses nothing acknowledged, because acknowledgements wait for their sync.
-func (m *Member) Stop() { m.drv.Stop() }
+func (m *Member) Stop() {
+	m.drv.Stop()
+	<-m.closed
+}
 
 // ClientURLs returns the client URLs member id announced (nil if not heard yet).
 func (m *Member) ClientURLs(id uint64) []string {

@@ -85,12 +85,13 @@ type Member struct {
 	clusterID uint64
 	peers     peerSet
 
-	nextCall atomic.Uint64
+	lastCall uint64 // owned by the loop goroutine
 	mu       sync.Mutex
 	calls    map[uint64]chan rsm.Answer
 	streams  map[uint64]chan []byte
 	watchers map[<-chan kv.WatchResponse]uint64 // Watch's channels -> their stream's call
 
+	closed  chan struct{} // closed once the disk and the transport are released
 	status  atomic.Pointer[Status]
 	faults  faults
 	lastNow time.Duration // owned by the loop goroutine
@@ -112,7 +113,7 @@ func Start(cfg Config) (*Member, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	m := &Member{cfg: cfg, peers: peerSet{m: map[uint64]Peer{}},
+	m := &Member{cfg: cfg, peers: peerSet{m: map[uint64]Peer{}}, closed: make(chan struct{}),
 		calls: map[uint64]chan rsm.Answer{}, streams: map[uint64]chan []byte{}, watchers: map[<-chan kv.WatchResponse]uint64{}}
 	d, err := disk.Open(cfg.DataDir, disk.Options{})
 	if err != nil {
@@ -133,8 +134,8 @@ func Start(cfg Config) (*Member, error) {
 		Clock: m.now, Sync: m.syncWithFaults, Logger: m.log,
 	}, rec)
 	go func() {
-		<-m.drv.Done()
-		m.drv.Err()
+		defer close(m.closed)
+		m.drv.Err() // the loop has exited: nothing uses the transport or the disk now
 		m.tr.Close()
 		d.Close()
 		m.closeStreams()
@@ -310,41 +311,60 @@ func (m *Member) server(msg c.Message) bool {
 	return m.drv.Input(c.Receive{From: driver.Local, Msg: msg})
 }
 
-// call runs one request through the server and waits for its answer. When ctx ends
-// first, the call is abandoned: the answer then says whether it never left (no leader)
-// or its outcome is unknown (the context's error).
-func (m *Member) call(ctx context.Context, id uint64, req rsm.Request) ([]byte, error) {
+// call runs one request through the server and waits for its answer. The call's ID is
+// drawn on the loop goroutine, so the server sees its calls numbered in order (it takes a
+// call numbered below an earlier one for a copy). stream, if set, is registered under the
+// ID before the server can push to it. When ctx ends first, the call is abandoned: the
+// answer then says whether it never left (no leader) or its outcome is unknown.
+func (m *Member) call(ctx context.Context, req rsm.Request, of uint64, stream chan []byte) (uint64, []byte, error) {
 	ch := make(chan rsm.Answer, 1)
-	m.mu.Lock()
-	m.calls[id] = ch
-	m.mu.Unlock()
-	if !m.server(rsm.Call{ID: id, Req: req}) {
-		return nil, ErrStopped
+	idc := make(chan uint64, 1)
+	if !m.drv.InputFunc(func() c.Input {
+		m.lastCall++
+		id := m.lastCall
+		m.mu.Lock()
+		m.calls[id] = ch
+		if stream != nil {
+			m.streams[id] = stream
+			watchStreams.Set(float64(len(m.streams)))
+		}
+		m.mu.Unlock()
+		idc <- id
+		return c.Receive{From: driver.Local, Msg: rsm.Call{ID: id, Of: of, Req: req}}
+	}) {
+		return 0, nil, ErrStopped
+	}
+	var id uint64
+	select {
+	case id = <-idc:
+	case <-m.drv.Done():
+		return 0, nil, ErrStopped
 	}
 	select {
 	case a := <-ch:
-		return a.Result, a.Err
+		return id, a.Result, a.Err
 	case <-ctx.Done():
 	case <-m.drv.Done():
-		return nil, ErrStopped
+		return id, nil, ErrStopped
 	}
 	m.server(rsm.Abandon{ID: id})
 	select {
 	case a := <-ch:
 		if errors.Is(a.Err, rsm.ErrNoLeader) {
-			return nil, ErrNoLeader
+			return id, nil, ErrNoLeader
 		}
 		if a.Err == nil {
-			return a.Result, nil
+			return id, a.Result, nil
 		}
 	case <-m.drv.Done():
-		return nil, ErrStopped
+		return id, nil, ErrStopped
 	}
-	return nil, ctx.Err()
+	return id, nil, ctx.Err()
 }
 
 func (m *Member) do(ctx context.Context, req rsm.Request) ([]byte, error) {
-	return m.call(ctx, m.nextCall.Add(1), req)
+	_, b, err := m.call(ctx, req, 0, nil)
+	return b, err
 }
 
 // Write replicates a command and returns its outcome. An error means the outcome is
@@ -375,13 +395,8 @@ func (m *Member) Query(ctx context.Context, q kv.Query, serializable bool) (kv.A
 // Watch opens a watch on this member. The channel carries its responses and is closed
 // when ctx ends, the member stops, or the watcher falls too far behind.
 func (m *Member) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.WatchResponse, error) {
-	id := m.nextCall.Add(1)
 	raw := make(chan []byte, 1024)
-	m.mu.Lock()
-	m.streams[id] = raw
-	watchStreams.Set(float64(len(m.streams)))
-	m.mu.Unlock()
-	b, err := m.call(ctx, id, rsm.Request{Stream: true, Payload: kv.EncodeWatchRequest(req)})
+	id, b, err := m.call(ctx, rsm.Request{Stream: true, Payload: kv.EncodeWatchRequest(req)}, 0, raw)
 	if err == nil {
 		var a kv.Answer
 		if a, err = kv.DecodeAnswer(b); err == nil {
@@ -389,7 +404,9 @@ func (m *Member) Watch(ctx context.Context, req kv.WatchRequest) (<-chan kv.Watc
 		}
 	}
 	if err != nil {
-		m.dropStream(id)
+		if id != 0 {
+			m.dropStream(id)
+		}
 		return nil, err
 	}
 	out := make(chan kv.WatchResponse, 16)
@@ -460,9 +477,10 @@ func (m *Member) RequestProgress(ch <-chan kv.WatchResponse) error {
 	if !ok {
 		return kv.ErrWatcherNotExist
 	}
-	req := rsm.Request{Stream: true, Payload: kvserver.ProgressRequest}
-	if !m.server(rsm.Call{ID: m.nextCall.Add(1), Of: stream, Req: req}) {
-		return ErrStopped
-	}
+	go func() { // the progress arrives on the stream; the call's answer says nothing more
+		ctx, cancel := context.WithTimeout(context.Background(), m.requestTimeout())
+		defer cancel()
+		_, _, _ = m.call(ctx, rsm.Request{Stream: true, Payload: kvserver.ProgressRequest}, stream, nil)
+	}()
 	return nil
 }

@@ -1,6 +1,7 @@
 package rsm
 
 import (
+	"errors"
 	"time"
 
 	"github.com/orrery/orrery/checker/history"
@@ -23,6 +24,7 @@ const timerResend = 1
 // the servers' session table executes a write at most once: retrying is safe for every
 // operation, not only for reads. Build it with NewClient.
 type Client struct {
+	front   bool // talk to one server's front (Call/Answer) instead of to the leader
 	id      c.NodeID
 	servers []c.NodeID
 	codec   Codec
@@ -43,6 +45,17 @@ func NewClient(id c.NodeID, servers []c.NodeID, codec Codec, resend time.Duratio
 	return &Client{id: id, servers: servers, codec: codec, resend: resend}
 }
 
+// Front makes the client talk to one server at a time through its front, as a real
+// member's gRPC client does: each operation is a Call the server runs under its own
+// session, forwarding it to the leader and resending it as needed. A write is never
+// sent to a second server (a new session there could apply it twice): when its answer
+// does not come, the client abandons it at the server and leaves its outcome unknown. A
+// read that gets no answer is abandoned and asked of the next server.
+func (cl *Client) Front() *Client {
+	cl.front = true
+	return cl
+}
+
 // Handle implements component.Component.
 func (cl *Client) Handle(_ time.Duration, in c.Input) []c.Effect {
 	switch in := in.(type) {
@@ -54,6 +67,9 @@ func (cl *Client) Handle(_ time.Duration, in c.Input) []c.Effect {
 			return []c.Effect{c.CancelTimer{ID: timerResend}}
 		}
 	case c.TimerFired:
+		if in.ID == timerResend && cl.cur != nil && cl.front {
+			return cl.frontTimeout()
+		}
 		if in.ID == timerResend && cl.cur != nil {
 			cl.leader = (cl.leader + 1) % len(cl.servers)
 			return cl.send()
@@ -75,6 +91,12 @@ func (cl *Client) invoke(op c.Op) []c.Effect {
 }
 
 func (cl *Client) send() []c.Effect {
+	if cl.front {
+		return []c.Effect{
+			c.Send{To: cl.servers[cl.leader], Msg: Call{ID: cl.cur.req.Seq, Req: cl.cur.req}},
+			c.SetTimer{ID: timerResend, After: cl.frontWait()},
+		}
+	}
 	return []c.Effect{
 		c.Send{To: cl.servers[cl.leader], Msg: cl.cur.req},
 		c.SetTimer{ID: timerResend, After: cl.resend},
@@ -86,6 +108,8 @@ func (cl *Client) receive(msg c.Message) []c.Effect {
 		return nil
 	}
 	switch m := msg.(type) {
+	case Answer:
+		return cl.answer(m)
 	case Reply:
 		if m.Seq != cl.cur.req.Seq {
 			return nil
@@ -116,4 +140,45 @@ func (cl *Client) indexOf(id c.NodeID) int {
 		}
 	}
 	return -1
+}
+
+// frontWait is how long the client waits for a front's answer: a write long enough for
+// the server's own resends after an election; a read as long as a direct request.
+func (cl *Client) frontWait() time.Duration {
+	if cl.cur.req.Read {
+		return cl.resend
+	}
+	return 5 * cl.resend
+}
+
+// frontTimeout abandons the call at its server; a read moves on to the next server under
+// a new number, a write waits for the world to give up on it.
+func (cl *Client) frontTimeout() []c.Effect {
+	effs := []c.Effect{c.Send{To: cl.servers[cl.leader], Msg: Abandon{ID: cl.cur.req.Seq}}}
+	cl.leader = (cl.leader + 1) % len(cl.servers)
+	if !cl.cur.req.Read {
+		return effs
+	}
+	cl.seq++
+	cl.cur.req.Seq, cl.cur.req.Ack = cl.seq, cl.seq-1
+	return append(effs, cl.send()...)
+}
+
+// answer completes the operation with a front's answer. ErrNoLeader is definite (the
+// server never sent it on); other errors answer an abandoned call: the client has moved on.
+func (cl *Client) answer(m Answer) []c.Effect {
+	if m.ID != cl.cur.req.Seq {
+		return nil
+	}
+	op := cl.cur.op
+	switch {
+	case errors.Is(m.Err, ErrNoLeader):
+		cl.cur = nil
+		return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Type: history.Fail, Value: op.Value}}
+	case m.Err != nil:
+		return nil
+	}
+	cl.cur = nil
+	typ, v := cl.codec.Decode(op, m.Result)
+	return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Type: typ, Value: v}}
 }

@@ -17,7 +17,9 @@ import (
 // keeps its (session, seq), so the session table applies a write at most once however
 // many copies the network or the resends make: a forwarded write is never applied twice.
 
-// Call asks the server to run Req for the caller that sent it. Req's Client, Seq and Ack
+// Call asks the server to run Req for the caller that sent it. A caller numbers its
+// calls in the order it sends them (IDs increase); a call whose ID is not above the
+// caller's last is taken for a copy and ignored, so a duplicated call runs once. Req's Client, Seq and Ack
 // are the server's to fill in. The server answers with exactly one Answer of the same ID
 // (sent to the caller), and for a stream (Req.Stream) with Pushed messages naming the ID
 // until the caller abandons it. A stream request with Of set concerns the open stream
@@ -85,6 +87,7 @@ type front struct {
 	keys    uint64                // stream keys handed out
 	streams map[uint64]frontStream
 	byKey   map[[2]uint64]uint64 // (caller, call ID) -> stream key
+	last    map[c.NodeID]uint64  // each caller's highest call ID: its calls come numbered in order
 }
 
 // streamKeyBase puts front streams' keys far above client node IDs, which share the
@@ -97,7 +100,12 @@ func (s *Server) call(from c.NodeID, m Call) []c.Effect {
 		f.session = s.r.Uint64() | 1<<63
 		f.calls, f.byID = map[uint64]*frontCall{}, map[[2]uint64]uint64{}
 		f.streams, f.byKey = map[uint64]frontStream{}, map[[2]uint64]uint64{}
+		f.last = map[c.NodeID]uint64{}
 	}
+	if m.ID <= f.last[from] {
+		return nil // a copy (the network duplicated it), or overtaken by a later call
+	}
+	f.last[from] = m.ID
 	if m.Req.Stream {
 		return s.callStream(from, m)
 	}

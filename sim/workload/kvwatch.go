@@ -74,6 +74,8 @@ func (w *watchingClient) Handle(now time.Duration, in component.Input) []compone
 			return w.events(m.Data)
 		case rsm.Reply:
 			return w.txnCommitted(m, w.Client.Handle(now, in))
+		case rsm.Answer:
+			return w.txnCommitted(rsm.Reply{Seq: m.ID, Result: m.Result}, w.Client.Handle(now, in))
 		}
 	}
 	return w.Client.Handle(now, in)
