@@ -33,11 +33,20 @@
 // committed change is not yet applied here; raft refuses one while a change is uncommitted.
 // The table is part of snapshot data (behind a marker, before the sessions; a server with
 // no table writes snapshots exactly as before, so the simulator's traces are unchanged).
-// Applying a change emits Observe "member" (and "member-removed" with the ID); a server
-// that applies its own removal halts with ReasonRemoved. MembersRequest reads the table
-// linearizably. A leader stops replicating to a removed member as soon as the removal is
-// appended, so the removed member may never apply it: drivers tell it (host/member
-// sends a notice).
+// Applying a change emits the notice MembersChanged (and MemberRemoved for another
+// member's removal); a server that applies its own removal halts with ReasonRemoved two
+// election timeouts later. MembersRequest reads the table linearizably. A leader stops
+// replicating to a removed member as soon as the removal is appended, so the removed
+// member may never apply it: every server that applies it sends the removed one a
+// RemovedNotice, which starts the same way out. Servers with a name or client URLs
+// announce them to the other members (Announce).
+//
+// The front (front.go): callers attached to a server (a real member's gRPC clients, or
+// simulated clients of one server) send Calls; the server runs each under its own
+// session, forwarding to the leader, holding while none is known, resending unanswered
+// ones with the same (session, seq), and answers each once. Sessions allow several
+// outstanding commands per client (Request.Ack is the client's floor), so a real
+// member's concurrent requests are applied at most once like a simulated client's.
 //
 // A WAL record that fails its checksum means the node lost something it had synced (a vote,
 // an acknowledged entry). The server then refuses to run — as etcd refuses to start on a
