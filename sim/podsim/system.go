@@ -1,4 +1,4 @@
-package podtest
+package podsim
 
 import (
 	"fmt"
