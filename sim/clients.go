@@ -81,14 +81,14 @@ func (c *clients) nextScripted(i int, p *player) {
 		return
 	}
 	c.issued++
-	c.invoke(i, Op{F: op.F, Key: op.Key, Value: op.Value}, false, c.w.opts.OpTimeout)
+	c.invoke(i, Op{F: op.F, Key: op.Key, Value: OpValue(op.Value)}, false, c.w.opts.OpTimeout)
 }
 
 func (c *clients) invoke(i int, op Op, final bool, timeout time.Duration) {
 	c.nextID++
 	op.ID = c.nextID
 	if t := c.w.tape; t != nil {
-		so := ScriptOp{At: Dur(c.w.now), F: op.F, Key: op.Key, Value: op.Value}
+		so := ScriptOp{At: Dur(c.w.now), F: op.F, Key: op.Key, Value: HistoryValue(op.Value)}
 		if final {
 			t.Clients[i].Final = &so
 		} else {
@@ -96,7 +96,7 @@ func (c *clients) invoke(i int, op Op, final bool, timeout time.Duration) {
 		}
 	}
 	c.pending[i] = &openOp{op: op, final: final}
-	c.w.rec.Invoke(c.process[i], op.F, op.Key, op.Value, c.w.now)
+	c.w.rec.Invoke(c.process[i], op.F, op.Key, HistoryValue(op.Value), c.w.now)
 	n := c.node(i)
 	c.w.deliver(n, Invoke{Op: op})
 	id := op.ID
@@ -109,7 +109,7 @@ func (c *clients) timeout(i int, id uint64) {
 		return
 	}
 	c.w.logf(c.node(i).id, "op %d timed out: indefinite", id)
-	c.w.rec.Complete(c.process[i], history.Info, p.op.Value, c.w.now)
+	c.w.rec.Complete(c.process[i], history.Info, HistoryValue(p.op.Value), c.w.now)
 	c.pending[i] = nil
 	c.process[i] += len(c.process)
 	c.w.deliver(c.node(i), Cancel{OpID: id})
@@ -131,10 +131,11 @@ func (c *clients) complete(from NodeID, e Complete) {
 	if p == nil || p.op.ID != e.OpID {
 		return
 	}
-	if e.Type != history.OK && e.Type != history.Fail {
-		panic(fmt.Sprintf("sim: client %s completed op %d with type %q (want ok or fail)", from, e.OpID, e.Type))
+	typ, err := HistoryType(e.Outcome)
+	if err != nil {
+		panic(fmt.Sprintf("sim: client %s completed op %d: %v", from, e.OpID, err))
 	}
-	c.w.rec.Complete(c.process[i], e.Type, e.Value, c.w.now)
+	c.w.rec.Complete(c.process[i], typ, HistoryValue(e.Value), c.w.now)
 	c.pending[i] = nil
 	if p.final {
 		c.left--
@@ -188,7 +189,7 @@ func (c *clients) finalScripted(p *player) {
 	}
 	for i := range c.pending {
 		if f := p.s.Clients[i].Final; f != nil {
-			c.invoke(i, Op{F: f.F, Key: f.Key, Value: f.Value}, true, c.w.opts.Liveness)
+			c.invoke(i, Op{F: f.F, Key: f.Key, Value: OpValue(f.Value)}, true, c.w.opts.Liveness)
 		}
 	}
 }

@@ -83,10 +83,10 @@ type Options struct {
 	Ops    int      // client operations while faults are active; 0 means 200
 	Faults FaultSet // which faults; the zero value injects none
 	// OpTimeout is when a client gives up on an operation and records it as indefinite;
-	// 0 means 1s.
+	// 0 means DefaultOpTimeout.
 	OpTimeout time.Duration
 	// Liveness bounds how long, after the faults stop, the final operations may take;
-	// 0 means 10s.
+	// 0 means DefaultLiveness.
 	Liveness time.Duration
 	// MaxEvents stops a run that never ends (a message storm); 0 means 500,000, some
 	// twenty times what the longest normal run of 200 operations takes.
@@ -102,15 +102,21 @@ type Options struct {
 	Script *Script
 }
 
+// The defaults of Options.OpTimeout and Options.Liveness.
+const (
+	DefaultOpTimeout = time.Second
+	DefaultLiveness  = 10 * time.Second
+)
+
 func (o Options) withDefaults() Options {
 	if o.Ops == 0 {
 		o.Ops = 200
 	}
 	if o.OpTimeout == 0 {
-		o.OpTimeout = time.Second
+		o.OpTimeout = DefaultOpTimeout
 	}
 	if o.Liveness == 0 {
-		o.Liveness = 10 * time.Second
+		o.Liveness = DefaultLiveness
 	}
 	if o.MaxEvents == 0 {
 		o.MaxEvents = 500_000

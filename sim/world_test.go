@@ -53,7 +53,7 @@ func (c *echoClient) Handle(_ time.Duration, in Input) []Effect {
 		return []Effect{Send{To: 1, Msg: ping{c.op}}, SetTimer{ID: 1, After: 50 * time.Millisecond}}
 	case Receive:
 		if p := in.Msg.(ping); p.op == c.op && !c.mute {
-			return []Effect{CancelTimer{ID: 1}, Complete{OpID: p.op, Type: history.OK, Value: history.Null()}}
+			return []Effect{CancelTimer{ID: 1}, Complete{OpID: p.op, Outcome: OK, Value: Null()}}
 		}
 	}
 	return nil
@@ -61,8 +61,8 @@ func (c *echoClient) Handle(_ time.Duration, in Input) []Effect {
 
 type getOps struct{}
 
-func (getOps) Next(*rand.Rand, int) Op  { return Op{F: "get", Key: "k", Value: history.Null()} }
-func (getOps) Final(*rand.Rand, int) Op { return Op{F: "get", Key: "k", Value: history.Null()} }
+func (getOps) Next(*rand.Rand, int) Op  { return Op{F: "get", Key: "k", Value: Null()} }
+func (getOps) Final(*rand.Rand, int) Op { return Op{F: "get", Key: "k", Value: Null()} }
 
 func echoSystem(haltFirst, mute bool, booted *int) System {
 	return System{

@@ -25,7 +25,7 @@ func simCommand() *cli.Command {
 				UsageText: "orrery sim run --seed N [--workload register] [--nodes 5] [--faults all|none|LIST] [--bug NAME] [--out DIR]\n   orrery sim run --scenario FILE",
 				Flags: append(worldFlags(),
 					&cli.Uint64Flag{Name: "seed", Usage: "the seed: same seed, same run (required unless --scenario)"},
-					&cli.StringFlag{Name: "scenario", Usage: "run a scenario file (from sim shrink or --save-scenario) instead of a seed"},
+					&cli.StringFlag{Name: "scenario", Usage: "run a scenario file (from sim shrink or --save-scenario) instead of a seed. " + scenarioFlagsUsage},
 					&cli.StringFlag{Name: "save-scenario", Usage: "write the run as a scenario file (its client operations and faults as timed steps)"},
 					&cli.BoolFlag{Name: "check-determinism", Usage: "run twice and report the first event at which the runs differ"},
 					&cli.StringFlag{Name: "out", Usage: "where a failing run writes its evidence (default: a new temporary directory)"},
@@ -63,20 +63,20 @@ func simCommand() *cli.Command {
 }
 
 func simRun(c *cli.Context) error {
-	s, err := parseSetup(c)
-	if err != nil {
-		return err
-	}
+	var s setup
 	var sc *harness.Scenario
+	var err error
 	switch {
 	case c.IsSet("scenario"):
-		if sc, err = scenarioSetup(c, &s); err != nil {
-			return err
-		}
+		s, sc, err = scenarioSetup(c)
 	case !c.IsSet("seed"):
 		return usagef("sim %s needs --seed N or --scenario FILE", c.Command.Name)
 	default:
+		s, err = parseSetup(c)
 		s.opts.Seed = c.Uint64("seed")
+	}
+	if err != nil {
+		return err
 	}
 	w := c.App.Writer
 	if c.Bool("trace") {

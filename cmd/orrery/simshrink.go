@@ -19,7 +19,7 @@ func shrinkCommand() *cli.Command {
 			"   orrery sim shrink --scenario FILE [--out FILE]",
 		Flags: append(worldFlags(),
 			&cli.Uint64Flag{Name: "seed", Usage: "the failing seed"},
-			&cli.StringFlag{Name: "scenario", Usage: "shrink a failing scenario file instead of a seed"},
+			&cli.StringFlag{Name: "scenario", Usage: "shrink a failing scenario file instead of a seed. " + scenarioFlagsUsage},
 			&cli.StringFlag{Name: "out", Usage: "where to write the minimal scenario (default: orrery-<workload>-seed<N>.min.json)"},
 			&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "candidate runs in parallel"},
 			&cli.IntFlag{Name: "max-runs", Value: 3000, Usage: "give up after this many candidate runs"},
@@ -29,20 +29,22 @@ func shrinkCommand() *cli.Command {
 }
 
 func simShrink(c *cli.Context) error {
-	s, err := parseSetup(c)
-	if err != nil {
-		return err
-	}
 	w := c.App.Writer
 	var sc harness.Scenario
+	var s setup
 	switch {
 	case c.IsSet("scenario"):
-		p, err := scenarioSetup(c, &s)
-		if err != nil {
+		var p *harness.Scenario
+		var err error
+		if s, p, err = scenarioSetup(c); err != nil {
 			return err
 		}
 		sc = *p
 	case c.IsSet("seed"):
+		var err error
+		if s, err = parseSetup(c); err != nil {
+			return err
+		}
 		s.opts.Seed = c.Uint64("seed")
 		out, err := harness.RunSeed(s.sys, s.opts, s.chk)
 		if err != nil {
@@ -81,22 +83,6 @@ func simShrink(c *cli.Context) error {
 	fmt.Fprintf(w, "scenario: %s\n", path)
 	fmt.Fprintf(w, "replay:  %s sim run --scenario %s\n", selfCommand(), path)
 	return nil
-}
-
-// scenarioSetup reads --scenario and rebuilds the setup from it: the file's world replaces
-// the world flags.
-func scenarioSetup(c *cli.Context, s *setup) (*harness.Scenario, error) {
-	path := c.String("scenario")
-	sc, err := harness.ReadScenario(path)
-	if err != nil {
-		return nil, usagef("%v", err)
-	}
-	sys, err := sc.System()
-	if err != nil {
-		return nil, usagef("scenario %s: %v", path, err)
-	}
-	s.workload, s.sys, s.opts, s.scenario = sc.Workload, sys, sc.Options(), path
-	return &sc, nil
 }
 
 // saveScenario writes --save-scenario: the run itself (a seeded run's recorded script) or

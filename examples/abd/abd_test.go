@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/bugs"
 	"github.com/orrery/orrery/node/register"
 	"github.com/orrery/orrery/sim"
@@ -40,14 +39,14 @@ type ops struct{ n int }
 func (o *ops) Next(r *rand.Rand, _ int) sim.Op {
 	key := fmt.Sprintf("x%d", r.IntN(2))
 	if r.IntN(2) == 0 {
-		return sim.Op{F: "get", Key: key, Value: history.Null()}
+		return sim.Op{F: "get", Key: key, Value: sim.Null()}
 	}
 	o.n++
-	return sim.Op{F: "put", Key: key, Value: history.Str(fmt.Sprint(o.n))}
+	return sim.Op{F: "put", Key: key, Value: sim.Str(fmt.Sprint(o.n))}
 }
 
 func (o *ops) Final(_ *rand.Rand, client int) sim.Op {
-	return sim.Op{F: "get", Key: fmt.Sprintf("x%d", client%2), Value: history.Null()}
+	return sim.Op{F: "get", Key: fmt.Sprintf("x%d", client%2), Value: sim.Null()}
 }
 
 func TestABDIsLinearizable(t *testing.T) {

@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"slices"
 	"time"
-
-	"github.com/orrery/orrery/checker/history"
 )
 
 // NodeID names a node of a world: servers are 1..N, clients follow them.
@@ -82,12 +80,13 @@ type Cancel struct {
 	OpID uint64
 }
 
-// Op is a client operation in history terms.
+// Op is a client operation: its function name F (get, put, cas, ...), the key it touches
+// and its payload.
 type Op struct {
 	ID    uint64
 	F     string
 	Key   string
-	Value history.Value
+	Value Value
 }
 
 // Send transmits Msg to node To over the simulated network.
@@ -123,13 +122,13 @@ type Sync struct {
 	ID uint64
 }
 
-// Complete answers an Invoke. Type is history.OK or history.Fail (definitely not done);
-// a component that cannot know the outcome should simply not complete and let the world's
-// timeout record the operation as indefinite.
+// Complete answers an Invoke. Outcome is OK or Fail (definitely not done); a component that
+// cannot know the outcome should simply not complete and let the world's timeout record
+// the operation as indefinite.
 type Complete struct {
-	OpID  uint64
-	Type  history.Type
-	Value history.Value
+	OpID    uint64
+	Outcome Outcome
+	Value   Value
 }
 
 // Halt crashes the node on purpose (a failed fsync, detected corruption it cannot repair).
@@ -226,7 +225,7 @@ func (a Append) String() string {
 func (r Remove) String() string { return "remove " + r.File }
 func (s Sync) String() string   { return fmt.Sprintf("sync %d", s.ID) }
 func (c Complete) String() string {
-	return fmt.Sprintf("complete op=%d %s %s", c.OpID, c.Type, c.Value)
+	return fmt.Sprintf("complete op=%d %s %s", c.OpID, c.Outcome, c.Value)
 }
 func (h Halt) String() string       { return "halt: " + h.Reason }
 func (o Observe) String() string    { return "observe " + o.Kind + " " + o.Value }

@@ -3,7 +3,6 @@ package pod
 import (
 	"time"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/component"
 )
 
@@ -45,7 +44,7 @@ func (c *Client) Handle(_ time.Duration, in component.Input) []component.Effect 
 			c.op = nil
 			return []component.Effect{
 				component.CancelTimer{ID: clientTimer},
-				component.Complete{OpID: r.OpID, Type: history.OK, Value: history.Str(r.Value)},
+				component.Complete{OpID: r.OpID, Outcome: component.OK, Value: component.Str(r.Value)},
 			}
 		}
 	}

@@ -25,6 +25,6 @@
 // rebuilds its pods from disk and probes every pod it believed running, so it converges on
 // the pods' true state even when an exit was reported to a process that has since died.
 //
-// The simulator runs the Manager against a fake runtime (package podtest); on a real host
+// The simulator runs the Manager against a fake runtime (package sim/podsim); on a real host
 // the runtime is host/podrt.
 package pod

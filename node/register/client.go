@@ -3,7 +3,6 @@ package register
 import (
 	"time"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/bugs"
 	c "github.com/orrery/orrery/node/component"
 )
@@ -69,7 +68,7 @@ func (cl *Client) Handle(_ time.Duration, in c.Input) []c.Effect {
 
 func (cl *Client) invoke(op c.Op) []c.Effect {
 	if op.F != "get" && op.F != "put" {
-		return []c.Effect{c.Complete{OpID: op.ID, Type: history.Fail, Value: op.Value}}
+		return []c.Effect{c.Complete{OpID: op.ID, Outcome: c.Fail, Value: op.Value}}
 	}
 	cl.op = &operation{op: op, phase: phaseQuery, answers: map[c.NodeID]bool{}}
 	cl.op.best.Key = op.Key
@@ -147,10 +146,10 @@ func (cl *Client) finish() []c.Effect {
 	cl.op = nil
 	v := o.op.Value
 	if o.op.F == "get" {
-		v = history.Null()
+		v = c.Null()
 		if o.best.Val.Set {
-			v = history.Str(o.best.Val.S)
+			v = c.Str(o.best.Val.S)
 		}
 	}
-	return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: o.op.ID, Type: history.OK, Value: v}}
+	return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: o.op.ID, Outcome: c.OK, Value: v}}
 }

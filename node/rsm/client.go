@@ -4,17 +4,16 @@ import (
 	"errors"
 	"time"
 
-	"github.com/orrery/orrery/checker/history"
 	c "github.com/orrery/orrery/node/component"
 )
 
-// Codec translates history operations to requests and results back, for one application.
+// Codec translates client operations to requests and results back, for one application.
 type Codec interface {
 	// Encode turns an operation into a request payload; read says whether it is a query.
 	// ok false means the application has no such operation (the client fails it).
 	Encode(op c.Op) (payload []byte, read bool, ok bool)
-	// Decode turns a result into the completion recorded in the history.
-	Decode(op c.Op, result []byte) (history.Type, history.Value)
+	// Decode turns a result into the operation's completion: its outcome and value.
+	Decode(op c.Op, result []byte) (c.Outcome, c.Value)
 }
 
 const timerResend = 1
@@ -83,7 +82,7 @@ func (cl *Client) Handle(_ time.Duration, in c.Input) []c.Effect {
 func (cl *Client) invoke(op c.Op) []c.Effect {
 	payload, read, ok := cl.codec.Encode(op)
 	if !ok {
-		return []c.Effect{c.Complete{OpID: op.ID, Type: history.Fail, Value: op.Value}}
+		return []c.Effect{c.Complete{OpID: op.ID, Outcome: c.Fail, Value: op.Value}}
 	}
 	cl.seq++
 	cl.cur = &call{op: op, req: Request{Client: uint64(cl.id), Seq: cl.seq, Ack: cl.seq - 1, Read: read, Payload: payload}}
@@ -116,8 +115,8 @@ func (cl *Client) receive(msg c.Message) []c.Effect {
 		}
 		op := cl.cur.op
 		cl.cur = nil
-		typ, v := cl.codec.Decode(op, m.Result)
-		return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Type: typ, Value: v}}
+		outcome, v := cl.codec.Decode(op, m.Result)
+		return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Outcome: outcome, Value: v}}
 	case Redirect:
 		if m.Seq != cl.cur.req.Seq {
 			return nil

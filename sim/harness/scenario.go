@@ -36,17 +36,23 @@ type Scenario struct {
 // Faults counts the scenario's fault steps.
 func (s *Scenario) Faults() int { return len(s.Steps) }
 
+// Config is the workload configuration the scenario records: its servers, one client per
+// client script, its key space and its bugs.
+func (s *Scenario) Config() workload.Config {
+	var on bugs.Set
+	if len(s.Bugs) > 0 {
+		on = bugs.With(s.Bugs...)
+	}
+	return workload.Config{Nodes: s.Nodes, Clients: len(s.Clients), Keys: s.Keys, Bugs: on}
+}
+
 // System builds the scenario's system from its workload.
 func (s *Scenario) System() (sim.System, error) {
 	w, err := workload.Lookup(s.Workload)
 	if err != nil {
 		return sim.System{}, err
 	}
-	var on bugs.Set
-	if len(s.Bugs) > 0 {
-		on = bugs.With(s.Bugs...)
-	}
-	return w.BuildSystem(workload.Config{Nodes: s.Nodes, Clients: len(s.Clients), Keys: s.Keys, Bugs: on})
+	return w.BuildSystem(s.Config())
 }
 
 // Options returns the options that run the scenario.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/component"
 )
 
@@ -125,16 +124,16 @@ func (regCodec) Encode(op component.Op) ([]byte, bool, bool) {
 	return nil, false, false
 }
 
-func (regCodec) Decode(op component.Op, result []byte) (history.Type, history.Value) {
+func (regCodec) Decode(op component.Op, result []byte) (component.Outcome, component.Value) {
 	switch {
 	case op.F == "get" && string(result) == "-":
-		return history.OK, history.Null()
+		return component.OK, component.Null()
 	case op.F == "get" && len(result) > 0 && result[0] == '=':
-		return history.OK, history.Str(string(result[1:]))
+		return component.OK, component.Str(string(result[1:]))
 	case string(result) == "ok":
-		return history.OK, op.Value
+		return component.OK, op.Value
 	case string(result) == "fail":
-		return history.Fail, op.Value
+		return component.Fail, op.Value
 	}
 	panic(fmt.Sprintf("register codec: unexpected result %q for %s", result, op))
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/bugs"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
@@ -56,7 +55,7 @@ func kvSystem(name string, cfg Config, rewind bool) (sim.System, error) {
 	return sys, err
 }
 
-// kvCodec turns history operations into store commands.
+// kvCodec turns client operations into store commands and results into completions.
 type kvCodec struct{}
 
 func (kvCodec) Encode(op component.Op) ([]byte, bool, bool) {
@@ -103,50 +102,50 @@ func (kvCodec) Encode(op component.Op) ([]byte, bool, bool) {
 
 // Decode reads a reply (writes) or an answer (gets). A definite error is a failed
 // operation; the workload's requests are valid, so none is expected.
-func (kvCodec) Decode(op component.Op, result []byte) (history.Type, history.Value) {
+func (kvCodec) Decode(op component.Op, result []byte) (component.Outcome, component.Value) {
 	if op.F == "get" || op.F == "mget" {
 		a, err := kv.DecodeAnswer(result)
 		switch {
 		case err != nil || a.Err != nil || a.Range == nil:
-			return history.Fail, op.Value
+			return component.Fail, op.Value
 		case op.F == "mget":
-			return history.OK, readValues(op.Value, a.Range.KVs)
+			return component.OK, readValues(op.Value, a.Range.KVs)
 		case len(a.Range.KVs) == 0:
-			return history.OK, history.Null()
+			return component.OK, component.Null()
 		}
-		return history.OK, history.Str(string(a.Range.KVs[0].Value))
+		return component.OK, component.Str(string(a.Range.KVs[0].Value))
 	}
 	r, err := kv.DecodeReply(result)
 	switch {
 	case err != nil || r.Err != nil:
-		return history.Fail, op.Value
+		return component.Fail, op.Value
 	case r.Txn != nil && !r.Txn.Succeeded:
-		return history.Fail, op.Value
+		return component.Fail, op.Value
 	case op.F == "delete":
-		return history.OK, history.Null()
+		return component.OK, component.Null()
 	}
-	return history.OK, op.Value
+	return component.OK, op.Value
 }
 
 // readValues turns a range's result into an mget's: the value of each key asked for (a
 // list of key strings), in order, null for an absent key.
-func readValues(keys history.Value, kvs []kv.KeyValue) history.Value {
+func readValues(keys component.Value, kvs []kv.KeyValue) component.Value {
 	list, _ := keys.List()
-	out := make([]history.Value, len(list))
+	out := make([]component.Value, len(list))
 	for i, k := range list {
 		ks, _ := k.Str()
-		out[i] = history.Null()
+		out[i] = component.Null()
 		for _, e := range kvs {
 			if string(e.Key) == ks {
-				out[i] = history.Str(string(e.Value))
+				out[i] = component.Str(string(e.Value))
 			}
 		}
 	}
-	return history.List(out...)
+	return component.List(out...)
 }
 
 // txnPairs reads a txn's value, [[key, value], ...].
-func txnPairs(v history.Value) ([][2]string, bool) {
+func txnPairs(v component.Value) ([][2]string, bool) {
 	list, ok := v.List()
 	if !ok || len(list) == 0 {
 		return nil, false
@@ -174,7 +173,7 @@ type kvOps struct{ regOps }
 func (g *kvOps) Next(r *rand.Rand, c int) sim.Op {
 	switch x := r.IntN(16); {
 	case x < 2:
-		return sim.Op{F: "delete", Key: fmt.Sprintf("k%d", r.IntN(g.keys)), Value: history.Null()}
+		return sim.Op{F: "delete", Key: fmt.Sprintf("k%d", r.IntN(g.keys)), Value: component.Null()}
 	case x < 4 && g.keys >= 2:
 		return g.txn(r)
 	case x < 6 && g.keys >= 2:
@@ -185,21 +184,21 @@ func (g *kvOps) Next(r *rand.Rand, c int) sim.Op {
 
 func (g *kvOps) txn(r *rand.Rand) sim.Op {
 	n := min(g.keys, 2+r.IntN(2))
-	var pairs []history.Value
+	var pairs []component.Value
 	for _, i := range r.Perm(g.keys)[:n] {
 		key := fmt.Sprintf("k%d", i)
 		v := g.fresh()
 		s, _ := v.Str()
 		g.written[key] = append(g.written[key], s)
-		pairs = append(pairs, history.List(history.Str(key), v))
+		pairs = append(pairs, component.List(component.Str(key), v))
 	}
-	return sim.Op{F: "txn", Value: history.List(pairs...)}
+	return sim.Op{F: "txn", Value: component.List(pairs...)}
 }
 
 func (g *kvOps) mget() sim.Op {
-	keys := make([]history.Value, g.keys)
+	keys := make([]component.Value, g.keys)
 	for i := range keys {
-		keys[i] = history.Str(fmt.Sprintf("k%d", i))
+		keys[i] = component.Str(fmt.Sprintf("k%d", i))
 	}
-	return sim.Op{F: "mget", Value: history.List(keys...)}
+	return sim.Op{F: "mget", Value: component.List(keys...)}
 }

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/node/rsm"
@@ -184,7 +183,7 @@ func revisionLine(rev int64, events []string) string {
 func (w *watchingClient) txnCommitted(m rsm.Reply, effs []component.Effect) []component.Effect {
 	if w.op.F != "txn" || !slices.ContainsFunc(effs, func(e component.Effect) bool {
 		c, ok := e.(component.Complete)
-		return ok && c.OpID == w.op.ID && c.Type == history.OK
+		return ok && c.OpID == w.op.ID && c.Outcome == component.OK
 	}) {
 		return effs
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/node/rsm"
@@ -98,11 +97,11 @@ func TestWatchingClient(t *testing.T) {
 	assert.Empty(t, observed(push(t, w, putEv(3, "k0", "b"), putEv(3, "k1", "c"))), "the same revision again")
 	assert.Equal(t, []string{`watch-again: 3 put "k1" "c"`}, observed(push(t, w, putEv(3, "k1", "c"))))
 
-	op := component.Op{ID: 7, F: "txn", Value: history.List(
-		history.List(history.Str("k1"), history.Str("e")), history.List(history.Str("k0"), history.Str("d")))}
+	op := component.Op{ID: 7, F: "txn", Value: component.List(
+		component.List(component.Str("k1"), component.Str("e")), component.List(component.Str("k0"), component.Str("d")))}
 	w.Handle(0, component.Invoke{Op: op})
 	res := kv.Result{Response: kv.Response{Txn: &kv.TxnResponse{Succeeded: true, Header: kv.ResponseHeader{Revision: 4}}}}
 	effs := w.Handle(0, component.Receive{From: 1, Msg: rsm.Reply{Client: 9, Seq: 1, Result: kv.EncodeReply(res)}})
-	require.Contains(t, effs, component.Effect(component.Complete{OpID: 7, Type: history.OK, Value: op.Value}))
+	require.Contains(t, effs, component.Effect(component.Complete{OpID: 7, Outcome: component.OK, Value: op.Value}))
 	assert.Equal(t, []string{`txn: 4 put "k0" "d", put "k1" "e"`}, observed(effs))
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/bugs"
 	"github.com/orrery/orrery/node/client"
 	"github.com/orrery/orrery/node/component"
@@ -61,11 +60,11 @@ var lockCycle = []string{"acquire", "write", "write", "release"}
 func (g *lockOps) Next(_ *rand.Rand, c int) sim.Op {
 	f := lockCycle[g.step[c]%len(lockCycle)]
 	g.step[c]++
-	return sim.Op{F: f, Key: lockPrefix, Value: history.Null()}
+	return sim.Op{F: f, Key: lockPrefix, Value: component.Null()}
 }
 
 func (g *lockOps) Final(*rand.Rand, int) sim.Op {
-	return sim.Op{F: "cycle", Key: lockPrefix, Value: history.Null()}
+	return sim.Op{F: "cycle", Key: lockPrefix, Value: component.Null()}
 }
 
 // lockClient runs one client's operations on a client.Client. Completions and
@@ -137,10 +136,10 @@ func (lc *lockClient) complete(id uint64, token int64, err error) {
 	}
 	lc.op = nil
 	if err != nil {
-		lc.out = append(lc.out, component.Complete{OpID: id, Type: history.Fail, Value: history.Null()})
+		lc.out = append(lc.out, component.Complete{OpID: id, Outcome: component.Fail, Value: component.Null()})
 		return
 	}
-	lc.out = append(lc.out, component.Complete{OpID: id, Type: history.OK, Value: history.Str(strconv.FormatInt(token, 10))})
+	lc.out = append(lc.out, component.Complete{OpID: id, Outcome: component.OK, Value: component.Str(strconv.FormatInt(token, 10))})
 }
 
 func (lc *lockClient) observe(kind, format string, args ...any) {

@@ -5,7 +5,6 @@ import (
 	"math/rand/v2"
 	"time"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/bugs"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/raft"
@@ -70,16 +69,16 @@ type regOps struct {
 	written map[string][]string
 }
 
-func (g *regOps) fresh() history.Value {
+func (g *regOps) fresh() component.Value {
 	g.n++
-	return history.Str(fmt.Sprintf("v%d", g.n))
+	return component.Str(fmt.Sprintf("v%d", g.n))
 }
 
 func (g *regOps) Next(r *rand.Rand, _ int) sim.Op {
 	key := fmt.Sprintf("k%d", r.IntN(g.keys))
 	switch x := r.IntN(10); {
 	case x < 4:
-		return sim.Op{F: "get", Key: key, Value: history.Null()}
+		return sim.Op{F: "get", Key: key, Value: component.Null()}
 	case x < 8 || len(g.written[key]) == 0:
 		v := g.fresh()
 		s, _ := v.Str()
@@ -90,12 +89,12 @@ func (g *regOps) Next(r *rand.Rand, _ int) sim.Op {
 		v := g.fresh()
 		s, _ := v.Str()
 		g.written[key] = append(g.written[key], s)
-		return sim.Op{F: "cas", Key: key, Value: history.List(history.Str(old), v)}
+		return sim.Op{F: "cas", Key: key, Value: component.List(component.Str(old), v)}
 	}
 }
 
 func (g *regOps) Final(_ *rand.Rand, client int) sim.Op {
-	return sim.Op{F: "get", Key: fmt.Sprintf("k%d", client%g.keys), Value: history.Null()}
+	return sim.Op{F: "get", Key: fmt.Sprintf("k%d", client%g.keys), Value: component.Null()}
 }
 
 func raftlogWorkload() Workload {
@@ -123,7 +122,7 @@ type logOps struct{ n int }
 
 func (g *logOps) Next(*rand.Rand, int) sim.Op {
 	g.n++
-	return sim.Op{F: "append", Key: "log", Value: history.Str(fmt.Sprintf("a%d", g.n))}
+	return sim.Op{F: "append", Key: "log", Value: component.Str(fmt.Sprintf("a%d", g.n))}
 }
 
 func (g *logOps) Final(r *rand.Rand, c int) sim.Op { return g.Next(r, c) }
@@ -136,6 +135,6 @@ func (logCodec) Encode(op component.Op) ([]byte, bool, bool) {
 }
 
 // Decode records the position the append got as the completion's value.
-func (logCodec) Decode(_ component.Op, result []byte) (history.Type, history.Value) {
-	return history.OK, history.Str(string(result))
+func (logCodec) Decode(_ component.Op, result []byte) (component.Outcome, component.Value) {
+	return component.OK, component.Str(string(result))
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/register"
 	"github.com/orrery/orrery/sim"
@@ -52,13 +51,13 @@ type RegisterOps struct {
 func (g *RegisterOps) Next(r *rand.Rand, _ int) sim.Op {
 	key := fmt.Sprintf("k%d", r.IntN(g.Keys))
 	if r.IntN(2) == 0 {
-		return sim.Op{F: "get", Key: key, Value: history.Null()}
+		return sim.Op{F: "get", Key: key, Value: component.Null()}
 	}
 	g.written++
-	return sim.Op{F: "put", Key: key, Value: history.Str(fmt.Sprintf("v%d", g.written))}
+	return sim.Op{F: "put", Key: key, Value: component.Str(fmt.Sprintf("v%d", g.written))}
 }
 
 // Final implements sim.Generator: after the faults every client reads one key.
 func (g *RegisterOps) Final(_ *rand.Rand, client int) sim.Op {
-	return sim.Op{F: "get", Key: fmt.Sprintf("k%d", client%g.Keys), Value: history.Null()}
+	return sim.Op{F: "get", Key: fmt.Sprintf("k%d", client%g.Keys), Value: component.Null()}
 }

@@ -61,6 +61,7 @@ func TestDefaultList(t *testing.T) {
 		"github.com/orrery/orrery/node/kv/mvcc":    true,
 		"github.com/orrery/orrery/sim":             true,
 		"github.com/orrery/orrery/sim/workload/kv": true,
+		"github.com/orrery/orrery/sim/podsim":      true,
 		"github.com/orrery/orrery/checker/history": true,
 		"github.com/orrery/orrery/node/host":       true, // nothing under node/ is exempt
 		"github.com/orrery/orrery/host/disk":       false,

@@ -15,6 +15,7 @@ var Deterministic = []string{
 	"github.com/orrery/orrery/node/...",
 	"github.com/orrery/orrery/sim",
 	"github.com/orrery/orrery/sim/workload/...",
+	"github.com/orrery/orrery/sim/podsim",
 	"github.com/orrery/orrery/checker/history",
 }
 

@@ -1,4 +1,4 @@
-package podtest
+package podsim
 
 import (
 	"fmt"
@@ -52,21 +52,21 @@ func (g *Ops) Next(r *rand.Rand, client int) sim.Op {
 	n := g.pods[client]
 	if n == 0 || r.IntN(3) == 0 {
 		g.pods[client]++
-		return sim.Op{F: pod.OpRun, Key: podName(client, n), Value: history.Str(string(Image))}
+		return sim.Op{F: pod.OpRun, Key: podName(client, n), Value: component.Str(string(Image))}
 	}
 	name := podName(client, r.IntN(n))
 	switch r.IntN(4) {
 	case 0:
-		return sim.Op{F: pod.OpStop, Key: name, Value: history.Null()}
+		return sim.Op{F: pod.OpStop, Key: name, Value: component.Null()}
 	case 1:
-		return sim.Op{F: pod.OpGC, Value: history.Null()}
+		return sim.Op{F: pod.OpGC, Value: component.Null()}
 	}
-	return sim.Op{F: pod.OpStatus, Key: name, Value: history.Null()}
+	return sim.Op{F: pod.OpStatus, Key: name, Value: component.Null()}
 }
 
 // Final implements sim.Generator.
 func (g *Ops) Final(_ *rand.Rand, client int) sim.Op {
-	return sim.Op{F: pod.OpWait, Key: podName(client, max(g.pods[client]-1, 0)), Value: history.Null()}
+	return sim.Op{F: pod.OpWait, Key: podName(client, max(g.pods[client]-1, 0)), Value: component.Null()}
 }
 
 // Check reports the first disagreement between the Manager's answers and the truth: a

@@ -1,4 +1,4 @@
-package podtest
+package podsim
 
 import (
 	"fmt"
@@ -70,7 +70,7 @@ func (f *Runtime) Crashed(component.NodeID, time.Duration) {}
 func (f *Runtime) Apply(_ component.NodeID, now time.Duration, e component.Effect, r *rand.Rand) ([]sim.Later, error) {
 	a, ok := e.(pod.Action)
 	if !ok {
-		return nil, fmt.Errorf("podtest: unknown effect %T", e)
+		return nil, fmt.Errorf("podsim: unknown effect %T", e)
 	}
 	t := f.pods[a.Pod]
 	if t == nil {
@@ -94,7 +94,7 @@ func (f *Runtime) Apply(_ component.NodeID, now time.Duration, e component.Effec
 		t.Cleaned = true
 		return []sim.Later{{After: soon, In: pod.Outcome{Kind: pod.OutCleaned, Pod: a.Pod}}}, nil
 	}
-	return nil, fmt.Errorf("podtest: unknown action %q", a.Kind)
+	return nil, fmt.Errorf("podsim: unknown action %q", a.Kind)
 }
 
 // prepare renders a pod once. A pod name the runtime has already run answers with what

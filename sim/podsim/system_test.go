@@ -1,4 +1,4 @@
-package podtest
+package podsim
 
 import (
 	"testing"
@@ -23,7 +23,7 @@ func TestManagerAgainstFakeRuntime(t *testing.T) {
 		res, err := sim.Run(sys, sim.Options{Seed: seed, Ops: 150, Faults: faults})
 		require.NoError(t, err)
 		require.NoError(t, res.Liveness, "seed %d", seed)
-		require.NoError(t, sys.Invariants(res), "seed %d (replay: go test ./node/pod/podtest -run TestManagerAgainstFakeRuntime)", seed)
+		require.NoError(t, sys.Invariants(res), "seed %d (replay: go test ./sim/podsim -run TestManagerAgainstFakeRuntime)", seed)
 	}
 }
 
