@@ -173,11 +173,11 @@ func (cl *Client) answer(m Answer) []c.Effect {
 	switch {
 	case errors.Is(m.Err, ErrNoLeader):
 		cl.cur = nil
-		return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Type: history.Fail, Value: op.Value}}
+		return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Outcome: c.Fail, Value: op.Value}}
 	case m.Err != nil:
 		return nil
 	}
 	cl.cur = nil
 	typ, v := cl.codec.Decode(op, m.Result)
-	return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Type: typ, Value: v}}
+	return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Outcome: typ, Value: v}}
 }
