@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-		"strings"
+	"strings"
 
 	c "github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/raft"
