@@ -23,7 +23,8 @@ const timerResend = 1
 // the servers' session table executes a write at most once: retrying is safe for every
 // operation, not only for reads. Build it with NewClient.
 type Client struct {
-	front   bool // talk to one server's front (Call/Answer) instead of to the leader
+	front   bool   // talk to one server's front (Call/Answer) instead of to the leader
+	session uint64 // the session of the front talked to (1: none known, so none matches)
 	id      c.NodeID
 	servers []c.NodeID
 	codec   Codec
@@ -51,7 +52,7 @@ func NewClient(id c.NodeID, servers []c.NodeID, codec Codec, resend time.Duratio
 // does not come, the client abandons it at the server and leaves its outcome unknown. A
 // read that gets no answer is abandoned and asked of the next server.
 func (cl *Client) Front() *Client {
-	cl.front = true
+	cl.front, cl.session = true, 1
 	return cl
 }
 
@@ -92,7 +93,7 @@ func (cl *Client) invoke(op c.Op) []c.Effect {
 func (cl *Client) send() []c.Effect {
 	if cl.front {
 		return []c.Effect{
-			c.Send{To: cl.servers[cl.leader], Msg: Call{ID: cl.cur.req.Seq, Req: cl.cur.req}},
+			c.Send{To: cl.servers[cl.leader], Msg: Call{ID: cl.cur.req.Seq, Session: cl.session, Req: cl.cur.req}},
 			c.SetTimer{ID: timerResend, After: cl.frontWait()},
 		}
 	}
@@ -154,7 +155,7 @@ func (cl *Client) frontWait() time.Duration {
 // a new number, a write waits for the world to give up on it.
 func (cl *Client) frontTimeout() []c.Effect {
 	effs := []c.Effect{c.Send{To: cl.servers[cl.leader], Msg: Abandon{ID: cl.cur.req.Seq}}}
-	cl.leader = (cl.leader + 1) % len(cl.servers)
+	cl.leader, cl.session = (cl.leader+1)%len(cl.servers), 1
 	if !cl.cur.req.Read {
 		return effs
 	}
@@ -164,13 +165,21 @@ func (cl *Client) frontTimeout() []c.Effect {
 }
 
 // answer completes the operation with a front's answer. ErrNoLeader is definite (the
-// server never sent it on); other errors answer an abandoned call: the client has moved on.
+// server never sent it on); ErrWrongSession is too (the call reached another incarnation
+// than the one it was for, or the client knew none: a new connection); other errors
+// answer an abandoned call: the client has moved on.
 func (cl *Client) answer(m Answer) []c.Effect {
 	if m.ID != cl.cur.req.Seq {
 		return nil
 	}
 	op := cl.cur.op
 	switch {
+	case errors.Is(m.Err, ErrWrongSession):
+		// Not run: connect to this incarnation and send it again, as a new call.
+		cl.session = m.Session
+		cl.seq++
+		cl.cur.req.Seq, cl.cur.req.Ack = cl.seq, cl.seq-1
+		return cl.send()
 	case errors.Is(m.Err, ErrNoLeader):
 		cl.cur = nil
 		return []c.Effect{c.CancelTimer{ID: timerResend}, c.Complete{OpID: op.ID, Outcome: c.Fail, Value: op.Value}}

@@ -24,18 +24,26 @@ import (
 // (sent to the caller), and for a stream (Req.Stream) with Pushed messages naming the ID
 // until the caller abandons it. A stream request with Of set concerns the open stream
 // Of (a progress request) instead of opening one.
+//
+// Session names the incarnation of the front the caller talks to, as a connection does:
+// a call for another session (one sent to this server's previous incarnation, arriving
+// after a restart) is not run but answered with ErrWrongSession and this front's
+// session, and the caller may send it again. Session 0 is accepted by any front (for a
+// caller on the same host, which cannot outlive the server's process).
 type Call struct {
-	ID  uint64
-	Of  uint64
-	Req Request
+	ID      uint64
+	Of      uint64
+	Session uint64
+	Req     Request
 }
 
 // Answer is the outcome of a Call: the application's result, or Err. ErrNoLeader is
 // definite (the request was never sent anywhere); ErrGaveUp is not (it may still apply).
 type Answer struct {
-	ID     uint64
-	Result []byte
-	Err    error
+	ID      uint64
+	Session uint64
+	Result  []byte
+	Err     error
 }
 
 // Abandon tells the server the caller gave up on call ID (its deadline passed, its
@@ -50,14 +58,17 @@ type Abandon struct {
 var (
 	ErrNoLeader = errors.New("rsm: no leader")
 	ErrGaveUp   = errors.New("rsm: gave up waiting; the outcome is unknown")
+	// ErrWrongSession is definite: the call was addressed to another incarnation of the
+	// front and was not run.
+	ErrWrongSession = errors.New("rsm: call for another session; not run")
 )
 
 func (m Call) String() string {
-	return fmt.Sprintf("call %d of=%d %s", m.ID, m.Of, m.Req)
+	return fmt.Sprintf("call %d of=%d session=%d %s", m.ID, m.Of, m.Session, m.Req)
 }
 func (m Answer) String() string {
 	if m.Err != nil {
-		return fmt.Sprintf("answer %d err=%v", m.ID, m.Err)
+		return fmt.Sprintf("answer %d session=%d err=%v", m.ID, m.Session, m.Err)
 	}
 	return fmt.Sprintf("answer %d %q", m.ID, m.Result)
 }
@@ -101,6 +112,9 @@ func (s *Server) call(from c.NodeID, m Call) []c.Effect {
 		f.calls, f.byID = map[uint64]*frontCall{}, map[[2]uint64]uint64{}
 		f.streams, f.byKey = map[uint64]frontStream{}, map[[2]uint64]uint64{}
 		f.last = map[c.NodeID]uint64{}
+	}
+	if m.Session != 0 && m.Session != f.session {
+		return []c.Effect{c.Send{To: from, Msg: Answer{ID: m.ID, Session: f.session, Err: ErrWrongSession}}}
 	}
 	if m.ID <= f.last[from] {
 		return nil // a copy (the network duplicated it), or overtaken by a later call
