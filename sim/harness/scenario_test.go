@@ -87,7 +87,7 @@ func TestShrinkPlantedBugs(t *testing.T) {
 		// gets this small)
 		{"kv", "kv.stale-read", 7, 30, "all"},
 		{"kv", "kv.txn-nonatomic", 1, 30, "all"},
-		{"all", "rsm.forward-twice", 6, 30, "all"},
+		{"all", "rsm.forward-twice", 168, 30, "all"},
 		{"watch", "kv.watch-skip", 1, 30, "all"},
 		{"lock", "kv.lease-early", 12, 30, "all"},
 		{"raftreg", "raft.read-without-quorum", 222, 30, "all"},
