@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -218,13 +219,36 @@ func TestHostsKillRestartKeepsData(t *testing.T) {
 }
 
 // TestHostsUpFailsCleanly: a binary that exits at once makes Up fail fast and leave nothing.
+// Other test processes (other packages run in parallel) create and remove namespaces of
+// their own meanwhile, so only runs this process owns are compared.
 func TestHostsUpFailsCleanly(t *testing.T) {
 	needRoot(t)
-	before := netnsList(t)
+	before := ownedNetns(t)
 	_, err := Up(context.Background(), Options{Nodes: 2, Binary: "/bin/false", Dir: t.TempDir()})
 	require.Error(t, err)
 	t.Logf("Up: %v", err)
-	assert.Equal(t, before, netnsList(t))
+	assert.Equal(t, before, ownedNetns(t))
+}
+
+// ownedNetns lists the harness's namespaces whose run this test process created (the
+// owner PID netns.Create records), and the owner files of such runs left behind.
+func ownedNetns(t *testing.T) []string {
+	t.Helper()
+	pid := strconv.Itoa(os.Getpid())
+	var own []string
+	for _, name := range netnsList(t) {
+		id, _, _ := strings.Cut(strings.TrimPrefix(name, netns.Prefix), "-")
+		if b, err := os.ReadFile(filepath.Join(netns.StateDir, id+".pid")); err == nil && string(b) == pid {
+			own = append(own, name)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(netns.StateDir, "*.pid"))
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil && string(b) == pid {
+			own = append(own, f)
+		}
+	}
+	return own
 }
 
 // ruleset is the harness's nftables rules on every node.
