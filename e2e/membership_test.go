@@ -57,7 +57,7 @@ func waitStopped(t *testing.T, d *daemon.Daemon, what string) {
 	select {
 	case <-d.M.Done():
 		assert.ErrorContains(t, d.M.Err(), "removed from the cluster", what)
-	case <-time.After(5 * time.Second):
+	case <-time.After(settle):
 		t.Fatalf("%s did not stop after its removal", what)
 	}
 }
@@ -69,7 +69,7 @@ func waitStopped(t *testing.T, d *daemon.Daemon, what string) {
 func TestMembershipChanges(t *testing.T) {
 	cl := newCluster(t, 3)
 	cl.leader()
-	ctx := testCtx(t, 30*time.Second)
+	ctx := testCtx(t, testTimeout)
 	cli := newClient(t, cl.endpoints())
 	_, err := cli.Put(ctx, "before", "1")
 	require.NoError(t, err)
@@ -88,7 +88,7 @@ func TestMembershipChanges(t *testing.T) {
 	cli4 := newClient(t, []string{client4})
 	require.Eventually(t, func() bool {
 		return serializableGet(t, cli4, "before") == "1" && serializableGet(t, cli4, "after") == "2"
-	}, 10*time.Second, 20*time.Millisecond, "the new member catches up")
+	}, settle, 20*time.Millisecond, "the new member catches up")
 	require.Eventually(t, func() bool {
 		list, err := cli4.MemberList(ctx)
 		if err != nil || len(list.Members) != 4 {
@@ -101,7 +101,7 @@ func TestMembershipChanges(t *testing.T) {
 			}
 		}
 		return false
-	}, 10*time.Second, 20*time.Millisecond, "member list with the new member")
+	}, settle, 20*time.Millisecond, "member list with the new member")
 
 	rm, err := cli.MemberRemove(ctx, id4)
 	require.NoError(t, err)
@@ -117,11 +117,11 @@ func TestMembershipChanges(t *testing.T) {
 	require.True(t, add.Member.IsLearner)
 	d5, client5 := cl.join(t, "n5", peer5)
 	cli5 := newClient(t, []string{client5})
-	require.Eventually(t, func() bool { return serializableGet(t, cli5, "after") == "2" }, 10*time.Second, 20*time.Millisecond, "the learner catches up")
+	require.Eventually(t, func() bool { return serializableGet(t, cli5, "after") == "2" }, settle, 20*time.Millisecond, "the learner catches up")
 	require.Eventually(t, func() bool {
 		_, err := cli.MemberPromote(ctx, id5)
 		return err == nil
-	}, 10*time.Second, 50*time.Millisecond, "promote the learner")
+	}, settle, 50*time.Millisecond, "promote the learner")
 	list, err := cli.MemberList(ctx)
 	require.NoError(t, err)
 	require.Len(t, list.Members, 4)
