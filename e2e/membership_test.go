@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -153,6 +154,24 @@ func TestMembershipChanges(t *testing.T) {
 		rest = append(rest, client5)
 	}
 	cliRest := newClient(t, rest)
+	// The others elect a new leader. Wait for it before writing: until they have one, a
+	// member forwards a write to the leader it knew, the removed one, where it is dropped
+	// and never answered, so the Put would hang to its deadline (a host/member limitation:
+	// a forwarded request is neither re-sent on a leader change nor failed before the
+	// client's deadline).
+	require.Eventually(t, func() bool {
+		var agreed uint64
+		for _, ep := range rest {
+			sctx, cancel := context.WithTimeout(ctx, time.Second)
+			st, err := cliRest.Status(sctx, ep)
+			cancel()
+			if err != nil || st.Leader == 0 || st.Leader == lead || agreed != 0 && st.Leader != agreed {
+				return false
+			}
+			agreed = st.Leader
+		}
+		return true
+	}, settle, 20*time.Millisecond, "the remaining members agree on a new leader")
 	_, err = cliRest.Put(ctx, "after-leader", "3")
 	require.NoError(t, err)
 	st, err = cliRest.Status(ctx, rest[0])
