@@ -27,7 +27,7 @@ import (
 func TestKVThroughEveryMember(t *testing.T) {
 	cl := newCluster(t, 3)
 	cl.leader()
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 	var clis []*clientv3.Client
 	for i := range cl.ds {
 		clis = append(clis, newClient(t, cl.endpoints(i)))
@@ -84,7 +84,7 @@ func TestKVThroughEveryMember(t *testing.T) {
 	require.Eventually(t, func() bool {
 		resp, err := clis[(cl.leader()+1)%3].Get(ctx, "kv/", clientv3.WithPrefix(), clientv3.WithSerializable())
 		return err == nil && resp.Count == 0
-	}, 5*time.Second, 10*time.Millisecond)
+	}, settle, 10*time.Millisecond)
 }
 
 func keys(resp *clientv3.GetResponse) []string {
@@ -103,7 +103,7 @@ func (cl *cluster) follower() int { return (cl.leader() + 1) % len(cl.ds) }
 func TestTxn(t *testing.T) {
 	cl := newCluster(t, 3)
 	cli := newClient(t, cl.endpoints(cl.follower()))
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 
 	_, err := cli.Put(ctx, "acct", "10")
 	require.NoError(t, err)
@@ -154,7 +154,7 @@ func TestWatch(t *testing.T) {
 	lead := cl.leader()
 	writer := newClient(t, cl.endpoints(lead))
 	watcher := newClient(t, cl.endpoints((lead+1)%3))
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 
 	wch := watcher.Watch(ctx, "w/", clientv3.WithPrefix(), clientv3.WithPrevKV())
 	// The watch is registered once the first response (created) arrives: etcd clients
@@ -213,7 +213,7 @@ func TestWatch(t *testing.T) {
 	require.Eventually(t, func() bool {
 		_, err := watcher.Get(ctx, "w/1", clientv3.WithRev(revs[1]), clientv3.WithSerializable())
 		return errors.Is(err, rpctypes.ErrCompacted)
-	}, 5*time.Second, 5*time.Millisecond, "the follower never applied the compaction")
+	}, settle, 5*time.Millisecond, "the follower never applied the compaction")
 	compacted := watcher.Watch(ctx, "w/", clientv3.WithPrefix(), clientv3.WithRev(revs[1]))
 	select {
 	case resp, ok := <-compacted:
@@ -243,7 +243,7 @@ func TestWatch(t *testing.T) {
 func TestLeaseKeepAliveAndExpiry(t *testing.T) {
 	cl := newCluster(t, 3, withStore(kv.Config{MinLeaseTTL: 1}))
 	cli := newClient(t, cl.endpoints(cl.follower()))
-	ctx := testCtx(t, 30*time.Second)
+	ctx := testCtx(t, testTimeout)
 
 	granted := time.Now()
 	// Two seconds: the client refreshes every TTL/3, so only a stall over 1.3 s on a
@@ -293,7 +293,7 @@ func TestLeaseKeepAliveAndExpiry(t *testing.T) {
 	assert.EqualValues(t, -1, gone.TTL, "an expired lease is gone")
 
 	stopKeepAlive()
-	require.Eventually(t, func() bool { return !exists("lease/kept") }, 10*time.Second, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return !exists("lease/kept") }, settle, 20*time.Millisecond,
 		"the lease outlived its keep-alive")
 
 	revoked, err := cli.Grant(ctx, 60)
@@ -315,7 +315,7 @@ func TestLeaseKeepAliveAndExpiry(t *testing.T) {
 func TestMutex(t *testing.T) {
 	cl := newCluster(t, 3)
 	lead := cl.leader()
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 	s1, err := concurrency.NewSession(newClient(t, cl.endpoints(lead)), concurrency.WithTTL(5))
 	require.NoError(t, err)
 	defer s1.Close()
@@ -333,7 +333,7 @@ func TestMutex(t *testing.T) {
 	require.Eventually(t, func() bool {
 		resp, err := s1.Client().Get(ctx, "/lock/", clientv3.WithPrefix())
 		return err == nil && resp.Count == 2
-	}, 5*time.Second, 10*time.Millisecond)
+	}, settle, 10*time.Millisecond)
 	select {
 	case err := <-locked:
 		t.Fatalf("second Lock returned (%v) while the first holder held the lock", err)
@@ -358,7 +358,7 @@ func TestMutex(t *testing.T) {
 func TestElection(t *testing.T) {
 	cl := newCluster(t, 3)
 	lead := cl.leader()
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 	s1, err := concurrency.NewSession(newClient(t, cl.endpoints(lead)), concurrency.WithTTL(5))
 	require.NoError(t, err)
 	defer s1.Close()
@@ -424,7 +424,7 @@ func waitObserved(t *testing.T, ctx context.Context, ch <-chan *clientv3.GetResp
 func TestMemberListAndStatus(t *testing.T) {
 	cl := newCluster(t, 3)
 	cl.leader()
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 	want := map[string]string{}
 	for i, p := range cl.peers {
 		want[p.Name] = "http://" + cl.clients[i]
@@ -445,7 +445,7 @@ func TestMemberListAndStatus(t *testing.T) {
 				got[m.Name] = m.ClientURLs[0]
 			}
 			return assert.ObjectsAreEqual(want, got)
-		}, 10*time.Second, 20*time.Millisecond, "member list through member %d", i+1)
+		}, settle, 20*time.Millisecond, "member list through member %d", i+1)
 	}
 
 	cli := newClient(t, cl.endpoints())
@@ -480,7 +480,7 @@ func TestSnapshotRestore(t *testing.T) {
 	bin := orreryBin(t)
 	cl := newCluster(t, 3)
 	cli := newClient(t, cl.endpoints(cl.follower()))
-	ctx := testCtx(t, 30*time.Second)
+	ctx := testCtx(t, testTimeout)
 	for i := range 20 {
 		_, err := cli.Put(ctx, fmt.Sprintf("snap/%02d", i), strings.Repeat("x", i))
 		require.NoError(t, err)
@@ -498,7 +498,7 @@ func TestSnapshotRestore(t *testing.T) {
 	require.Eventually(t, func() bool {
 		st, err := cli.Status(ctx, ep)
 		return err == nil && st.Header.Revision >= before.Header.Revision
-	}, 5*time.Second, 5*time.Millisecond)
+	}, settle, 5*time.Millisecond)
 	rc, err := cli.Snapshot(ctx)
 	require.NoError(t, err)
 	file := filepath.Join(t.TempDir(), "snap.db")

@@ -25,6 +25,14 @@ const (
 	electionTicks = 10
 )
 
+// settle bounds a wait for the cluster to get somewhere (a leader, a member catching up,
+// a log line) and testTimeout a whole test's requests. They are upper bounds for a loaded
+// 2-core machine, not performance assertions: a healthy cluster takes milliseconds.
+const (
+	settle      = 30 * time.Second
+	testTimeout = 60 * time.Second
+)
+
 // freeAddrs reserves n loopback ports. They are released before the members bind them,
 // so another process could in principle take one in between; on a test machine that is
 // rare enough, and the failure would be a clear "address in use".
@@ -174,7 +182,7 @@ func (cl *cluster) leader() int {
 			}
 		}
 		return lead >= 0
-	}, 10*time.Second, 5*time.Millisecond, "no agreed leader")
+	}, settle, 5*time.Millisecond, "no agreed leader")
 	return lead
 }
 

@@ -61,7 +61,7 @@ func startWriters(ctx context.Context, cli *clientv3.Client, n int) *writers {
 func (w *writers) progress(t *testing.T, more int64, what string) {
 	t.Helper()
 	target := w.n.Load() + more
-	require.Eventually(t, func() bool { return w.n.Load() >= target }, 20*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return w.n.Load() >= target }, settle, 10*time.Millisecond,
 		"writes stalled %s (%d acknowledged, %d failed)", what, w.n.Load(), w.fails.Load())
 }
 
@@ -80,7 +80,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("starts processes; skipped with -short")
 	}
 	pc := newProcCluster(t, 3)
-	ctx := testCtx(t, 50*time.Second)
+	ctx := testCtx(t, 3*testTimeout)
 	admin := newClient(t, pc.clients)
 	for i := range pc.clients {
 		pc.waitServing(ctx, admin, i)
@@ -146,6 +146,6 @@ func TestCrashRecovery(t *testing.T) {
 			hashes = append(hashes, h.Hash)
 		}
 		return true
-	}, 20*time.Second, 20*time.Millisecond, "members never reported HashKV at revision %d", rev)
+	}, settle, 20*time.Millisecond, "members never reported HashKV at revision %d", rev)
 	assert.Equal(t, []uint32{hashes[0], hashes[0], hashes[0]}, hashes, "HashKV at revision %d", rev)
 }

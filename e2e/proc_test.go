@@ -116,7 +116,7 @@ func (pc *procCluster) waitServing(ctx context.Context, cli *clientv3.Client, i 
 		defer cancel()
 		st, err := cli.Status(sctx, pc.clients[i])
 		return err == nil && st.Leader != 0
-	}, 20*time.Second, 20*time.Millisecond, "%s never served with a leader", pc.names[i])
+	}, settle, 20*time.Millisecond, "%s never served with a leader", pc.names[i])
 }
 
 // leader asks every running member for its status and returns the index of the member
@@ -145,6 +145,6 @@ func (pc *procCluster) leader(ctx context.Context, cli *clientv3.Client) int {
 			}
 		}
 		return id != 0 && lead >= 0 && uint64(lead+1) == id
-	}, 20*time.Second, 20*time.Millisecond, "no agreed leader")
+	}, settle, 20*time.Millisecond, "no agreed leader")
 	return lead
 }

@@ -88,7 +88,7 @@ func TestGarbagePeerFrames(t *testing.T) {
 		require.NoError(t, err, c.name)
 		// Half-close: the leader reads what was sent, then EOF (ending a truncated frame).
 		require.NoError(t, conn.(*net.TCPConn).CloseWrite())
-		require.Eventually(t, func() bool { return strings.Contains(cl.logs[lead].String(), c.log) }, 5*time.Second,
+		require.Eventually(t, func() bool { return strings.Contains(cl.logs[lead].String(), c.log) }, settle,
 			5*time.Millisecond, "%s: the leader never logged %q", c.name, c.log)
 		conn.Close()
 	}
@@ -96,7 +96,7 @@ func TestGarbagePeerFrames(t *testing.T) {
 	assert.Contains(t, logged, "level=ERROR msg=\"closing peer connection\"")
 	assert.Contains(t, logged, "bad peer message")
 
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 	for i := range cl.ds {
 		cli := newClient(t, cl.endpoints(i))
 		_, err := cli.Put(ctx, fmt.Sprintf("after/%d", i), "ok")
@@ -120,7 +120,7 @@ func TestGarbagePeerFrames(t *testing.T) {
 func TestRequestTooLarge(t *testing.T) {
 	cl := newCluster(t, 3)
 	cli := newClient(t, cl.endpoints(cl.follower()))
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 
 	_, err := cli.Put(ctx, "big", strings.Repeat("x", 1536*1024+1))
 	require.ErrorIs(t, err, rpctypes.ErrRequestTooLarge)
@@ -143,14 +143,14 @@ func TestCorruptDataDirRefusesToStart(t *testing.T) {
 	bin := orreryBin(t)
 	cl := newCluster(t, 3)
 	cli := newClient(t, cl.endpoints(cl.leader()))
-	ctx := testCtx(t, 20*time.Second)
+	ctx := testCtx(t, testTimeout)
 	for i := range 20 {
 		_, err := cli.Put(ctx, fmt.Sprintf("k%d", i), "v")
 		require.NoError(t, err)
 	}
 	victim := cl.follower()
 	// Wait until the victim holds the writes, so its log has records to damage.
-	require.Eventually(t, func() bool { return cl.ds[victim].M.Status().Revision >= 21 }, 5*time.Second, 5*time.Millisecond)
+	require.Eventually(t, func() bool { return cl.ds[victim].M.Status().Revision >= 21 }, settle, 5*time.Millisecond)
 	cl.stop(victim)
 	// The victim's last batches sit in its journal; opening the directory once moves them
 	// into bbolt, where the damage goes.

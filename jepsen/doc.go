@@ -55,7 +55,8 @@
 // Partition and loss rules live in the nftables table TableName ("ojepsen", family ip) in
 // every node's namespace, one base chain per kind ("partition", "loss" on the input hook),
 // so faults of different kinds can overlap and each heals by flushing its own chain. The
-// namespace takes the table with it when it is deleted.
+// namespace takes the table with it when it is deleted. Every drop rule has a counter, so
+// `nft list table ip ojepsen` in a node's namespace shows that a fault really drops packets.
 //
 //	partition-halves  a random minority | the rest, both ways
 //	partition-leader  the leader (a random node without one) | the rest

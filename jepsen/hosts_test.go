@@ -41,7 +41,7 @@ func buildOrrery(t *testing.T) string {
 	return bin
 }
 
-// procsIn lists the PIDs still running in the run's namespaces.
+// leftovers lists what of the run is still there: namespaces, root link, processes.
 func leftovers(t *testing.T, c *nsCluster, pids []int) []string {
 	t.Helper()
 	out := netns.Leftovers(c.net.ID)
@@ -80,7 +80,7 @@ func writable(t *testing.T, cli *clientv3.Client, key, val string, within time.D
 	start := time.Now()
 	var err error
 	for time.Since(start) < within {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		_, err = cli.Put(ctx, key, val)
 		if err == nil {
 			var resp *clientv3.GetResponse
@@ -108,7 +108,8 @@ func TestHostsNemeses(t *testing.T) {
 	}
 	bin := buildOrrery(t)
 	ctx := context.Background()
-	dir := t.TempDir()
+	seed := testSeed(t)
+	dir := keptDir(t)
 	cl, err := Up(ctx, Options{Nodes: 3, Binary: bin, Dir: dir, HeartbeatMS: 50, ElectionMS: 500})
 	require.NoError(t, err)
 	c := cl.(*nsCluster)
@@ -120,42 +121,15 @@ func TestHostsNemeses(t *testing.T) {
 	}()
 	require.Equal(t, []string{"n1", "n2", "n3"}, c.Nodes())
 	cli := newClient(t, c)
-	writable(t, cli, "k", "v0", 10*time.Second)
+	writable(t, cli, "k", "v0", settle)
 
 	nems, err := Nemeses("all")
 	require.NoError(t, err)
 	require.Len(t, nems, len(NemesisNames()))
-	seed := time.Now().UnixNano()
-	t.Logf("seed %d", seed)
 	r := rand.New(rand.NewSource(seed))
 	for i, n := range nems {
 		require.True(t, Supported(n, c), n.Name())
-		var before string
-		if n.Name() == "partition-leader" {
-			before, err = c.Leader(ctx)
-			require.NoError(t, err)
-		}
-		desc, err := n.Start(ctx, c, r)
-		require.NoError(t, err, "%s start", n.Name())
-		if strings.HasPrefix(n.Name(), "partition") || n.Name() == "loss" {
-			assert.Contains(t, ruleset(t, c), "drop", "%s: nftables rules in place", n.Name())
-		}
-		if n.Name() == "fsync" {
-			// The next write fsyncs: the faulted member halts and its process exits.
-			f := strings.Fields(desc)
-			target := f[len(f)-1]
-			writable(t, cli, "k", "fsync", 10*time.Second)
-			waitFor(t, 10*time.Second, func() bool { return !c.Running(target) })
-		} else if before != "" {
-			// The majority elects another leader: the partition really cuts.
-			waitFor(t, 10*time.Second, func() bool { l, err := c.Leader(ctx); return err == nil && l != before })
-		} else {
-			time.Sleep(700 * time.Millisecond)
-		}
-		require.NoError(t, n.Stop(ctx, c), "%s stop", n.Name())
-		assert.NotContains(t, ruleset(t, c), "drop", "%s: healed", n.Name())
-		took := writable(t, cli, "k", fmt.Sprintf("v%d", i+1), 20*time.Second)
-		t.Logf("%-17s %-60s healed, write after %v", n.Name(), desc, took.Round(time.Millisecond))
+		applyAndHeal(t, c, cli, n, r, i+1)
 	}
 	// The proxies really carried the peer traffic, and link faults touched frames.
 	var st struct{ units, dup, reord uint64 }
@@ -176,6 +150,24 @@ func TestHostsNemeses(t *testing.T) {
 	assert.NoError(t, err, "logs stay in the caller's dir")
 }
 
+// applyAndHeal starts nemesis n, waits until its fault is observably in effect, stops it,
+// checks that it is gone and that the cluster serves a write again (the i-th value).
+func applyAndHeal(t *testing.T, c *nsCluster, cli *clientv3.Client, n Nemesis, r *rand.Rand, i int) {
+	t.Helper()
+	ctx := context.Background()
+	before := takeProbe(c)
+	start := time.Now()
+	desc, err := n.Start(ctx, c, r)
+	require.NoError(t, err, "%s start", n.Name())
+	awaitInEffect(t, c, cli, n.Name(), desc, before)
+	inEffect := time.Since(start)
+	require.NoError(t, n.Stop(ctx, c), "%s stop", n.Name())
+	awaitHealed(t, c, n.Name())
+	took := writable(t, cli, "k", fmt.Sprintf("v%d", i), settle)
+	t.Logf("%-17s %-60s in effect after %v, healed, write after %v", n.Name(), desc,
+		inEffect.Round(time.Millisecond), took.Round(time.Millisecond))
+}
+
 // TestHostsKillRestartKeepsData kills every node and restarts it on its data dir.
 func TestHostsKillRestartKeepsData(t *testing.T) {
 	needRoot(t)
@@ -190,7 +182,7 @@ func TestHostsKillRestartKeepsData(t *testing.T) {
 	tmp := c.tmp
 	defer c.Close()
 	cli := newClient(t, c)
-	writable(t, cli, "durable", "yes", 10*time.Second)
+	writable(t, cli, "durable", "yes", settle)
 	for _, n := range c.Nodes() {
 		require.NoError(t, c.Pause(n))
 		require.NoError(t, c.Kill(n)) // a paused process dies too
@@ -202,13 +194,14 @@ func TestHostsKillRestartKeepsData(t *testing.T) {
 		require.NoError(t, c.Start(n), "start is a no-op on a running node")
 		assert.Equal(t, 2, c.Generation(n))
 	}
-	lctx, cancel := context.WithTimeout(ctx, 20*time.Second)
-	defer cancel()
-	require.NoError(t, c.waitLeader(lctx, 20*time.Second))
-	gctx, cancel2 := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel2()
-	resp, err := cli.Get(gctx, "durable")
-	require.NoError(t, err)
+	require.NoError(t, c.waitLeader(ctx, settle))
+	var resp *clientv3.GetResponse
+	waitFor(t, settle, func() bool {
+		gctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+		defer cancel()
+		resp, err = cli.Get(gctx, "durable")
+		return err == nil
+	}, "a linearizable get after the restart")
 	require.Len(t, resp.Kvs, 1)
 	assert.Equal(t, "yes", string(resp.Kvs[0].Value))
 	pids := pidsOf(c)
@@ -219,36 +212,36 @@ func TestHostsKillRestartKeepsData(t *testing.T) {
 }
 
 // TestHostsUpFailsCleanly: a binary that exits at once makes Up fail fast and leave nothing.
-// Other test processes (other packages run in parallel) create and remove namespaces of
-// their own meanwhile, so only runs this process owns are compared.
 func TestHostsUpFailsCleanly(t *testing.T) {
 	needRoot(t)
-	before := ownedNetns(t)
+	before := netnsList(t)
 	_, err := Up(context.Background(), Options{Nodes: 2, Binary: "/bin/false", Dir: t.TempDir()})
 	require.Error(t, err)
 	t.Logf("Up: %v", err)
-	assert.Equal(t, before, ownedNetns(t))
+	assert.Empty(t, newOwn(t, before), "namespaces left by the failed Up")
 }
 
-// ownedNetns lists the harness's namespaces whose run this test process created (the
-// owner PID netns.Create records), and the owner files of such runs left behind.
-func ownedNetns(t *testing.T) []string {
+// newOwn lists the harness namespaces that are not in before and not the live run of
+// another process: other test binaries on the machine may create and remove their own
+// meanwhile.
+func newOwn(t *testing.T, before []string) []string {
 	t.Helper()
-	pid := strconv.Itoa(os.Getpid())
-	var own []string
-	for _, name := range netnsList(t) {
-		id, _, _ := strings.Cut(strings.TrimPrefix(name, netns.Prefix), "-")
-		if b, err := os.ReadFile(filepath.Join(netns.StateDir, id+".pid")); err == nil && string(b) == pid {
-			own = append(own, name)
-		}
+	old := map[string]bool{}
+	for _, ns := range before {
+		old[ns] = true
 	}
-	files, _ := filepath.Glob(filepath.Join(netns.StateDir, "*.pid"))
-	for _, f := range files {
-		if b, err := os.ReadFile(f); err == nil && string(b) == pid {
-			own = append(own, f)
+	var out []string
+	for _, ns := range netnsList(t) {
+		id := strings.TrimPrefix(ns, netns.Prefix)
+		id, _, _ = strings.Cut(id, "-")
+		b, err := os.ReadFile(filepath.Join(netns.StateDir, id+".pid"))
+		owner, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		if old[ns] || err == nil && owner != os.Getpid() {
+			continue
 		}
+		out = append(out, ns)
 	}
-	return own
+	return out
 }
 
 // ruleset is the harness's nftables rules on every node.
@@ -263,14 +256,15 @@ func ruleset(t *testing.T, c *nsCluster) string {
 	return b.String()
 }
 
-func waitFor(t *testing.T, within time.Duration, cond func() bool) {
+// waitFor polls cond until it holds, or fails the test with what it waited for.
+func waitFor(t *testing.T, within time.Duration, cond func() bool, what string, args ...any) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("condition not met within %v", within)
+			t.Fatalf("not within %v: %s", within, fmt.Sprintf(what, args...))
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
@@ -297,15 +291,16 @@ func TestHostsEtcd(t *testing.T) {
 		t.Skip("ORRERY_ETCD_BIN unset: set it to an etcd v3.7 binary to calibrate against etcd")
 	}
 	ctx := context.Background()
-	cl, err := Up(ctx, Options{Nodes: 3, EtcdBin: bin, HeartbeatMS: 50, ElectionMS: 500})
+	seed := testSeed(t)
+	cl, err := Up(ctx, Options{Nodes: 3, EtcdBin: bin, Dir: keptDir(t), HeartbeatMS: 50, ElectionMS: 500})
 	require.NoError(t, err)
 	c := cl.(*nsCluster)
 	defer c.Close()
 	cli := newClient(t, c)
-	writable(t, cli, "k", "v0", 10*time.Second)
+	writable(t, cli, "k", "v0", settle)
 	nems, err := Nemeses("all")
 	require.NoError(t, err)
-	r := rand.New(rand.NewSource(1))
+	r := rand.New(rand.NewSource(seed))
 	var ran, skipped []string
 	for i, n := range nems {
 		if !Supported(n, c) {
@@ -314,12 +309,7 @@ func TestHostsEtcd(t *testing.T) {
 			skipped = append(skipped, n.Name())
 			continue
 		}
-		desc, err := n.Start(ctx, c, r)
-		require.NoError(t, err, n.Name())
-		time.Sleep(500 * time.Millisecond)
-		require.NoError(t, n.Stop(ctx, c), n.Name())
-		took := writable(t, cli, "k", fmt.Sprintf("v%d", i+1), 20*time.Second)
-		t.Logf("%-17s %-60s healed, write after %v", n.Name(), desc, took.Round(time.Millisecond))
+		applyAndHeal(t, c, cli, n, r, i+1)
 		ran = append(ran, n.Name())
 	}
 	assert.ElementsMatch(t, []string{"clock", "disk", "fsync", "duplicate", "reorder"}, skipped)

@@ -32,7 +32,7 @@ func (*lossNemesis) Start(ctx context.Context, c Cluster, r *rand.Rand) (string,
 	for _, n := range c.Nodes() {
 		addrs = append(addrs, h.Addr(n))
 	}
-	script := fmt.Sprintf("flush chain ip %s loss\nadd rule ip %s loss ip saddr { %s } numgen random mod 100 < %d drop\n",
+	script := fmt.Sprintf("flush chain ip %s loss\nadd rule ip %s loss ip saddr { %s } numgen random mod 100 < %d counter drop\n",
 		TableName, TableName, strings.Join(addrs, ", "), pct)
 	var errs []error
 	for _, n := range c.Nodes() {

@@ -69,7 +69,7 @@ func (p *partitionNemesis) Start(ctx context.Context, c Cluster, r *rand.Rand) (
 		if p.oneway {
 			match += fmt.Sprintf(" tcp dport %d", ProxyPort)
 		}
-		script := fmt.Sprintf("flush chain ip %s partition\nadd rule ip %s partition %s drop\n", TableName, TableName, match)
+		script := fmt.Sprintf("flush chain ip %s partition\nadd rule ip %s partition %s counter drop\n", TableName, TableName, match)
 		errs = append(errs, h.NFT(ctx, node, script))
 	}
 	return p.name + " " + desc, errors.Join(errs...)

@@ -142,8 +142,19 @@ func (n *Net) Close() error {
 	return remove(n.ID, len(n.nodes))
 }
 
+// remove deletes the root link before the namespaces: deleting the bridge namespace also
+// deletes the link (its veth peer lives there), but the kernel dismantles a namespace
+// asynchronously, so a link that exists just after "ip netns del" may be gone by the time
+// "ip link del" runs. Deleting the link first is synchronous, and a link that vanished on
+// its own is not an error.
 func remove(id string, nodes int) error {
 	var errs []error
+	link := Prefix + id + "h"
+	if linkExists(link) {
+		if err := run(context.Background(), "link", "del", link); err != nil && linkExists(link) {
+			errs = append(errs, err)
+		}
+	}
 	nss, _ := listNS()
 	for _, ns := range nss {
 		m := nameRE.FindStringSubmatch(ns)
@@ -152,12 +163,6 @@ func remove(id string, nodes int) error {
 		}
 		killAll(ns)
 		if err := run(context.Background(), "netns", "del", ns); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	link := Prefix + id + "h"
-	if linkExists(link) {
-		if err := run(context.Background(), "link", "del", link); err != nil {
 			errs = append(errs, err)
 		}
 	}
