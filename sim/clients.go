@@ -137,6 +137,14 @@ func (c *clients) complete(from NodeID, e Complete) {
 	}
 	c.w.rec.Complete(c.process[i], typ, HistoryValue(e.Value), c.w.now)
 	c.pending[i] = nil
+	if typ == history.Info {
+		// As after a timeout: the process that may still act is retired.
+		c.process[i] += len(c.process)
+		if p.final {
+			c.w.fail("final operation %s of client %s ended indefinite", p.op, c.node(i).id)
+			return
+		}
+	}
 	if p.final {
 		c.left--
 		if c.left == 0 {

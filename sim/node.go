@@ -139,9 +139,9 @@ func (w *World) execute(n *node, e Effect) {
 	case RoleChanged:
 		n.leader = e.Leader
 		w.reactToLeader(n)
-		w.observe(n, "notice", e.String())
+		w.notice(n, e)
 	case Notice:
-		w.observe(n, "notice", e.String())
+		w.notice(n, e)
 	case Observe:
 		w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: e.Kind, Value: e.Value})
 	case CrashPoint:
@@ -155,6 +155,10 @@ func (w *World) execute(n *node, e Effect) {
 
 func (w *World) observe(n *node, kind, value string) {
 	w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: kind, Value: value})
+}
+
+func (w *World) notice(n *node, e Notice) {
+	w.observations = append(w.observations, Observation{At: time.Duration(w.now), Node: n.id, Incarnation: n.incarnation, Kind: "notice", Value: e.String(), Notice: e})
 }
 
 // outsideEffect hands an effect the simulator does not know to the system's Outside.

@@ -66,6 +66,8 @@ func HistoryType(o Outcome) (history.Type, error) {
 		return history.OK, nil
 	case component.Fail:
 		return history.Fail, nil
+	case component.Info:
+		return history.Info, nil
 	}
-	return "", fmt.Errorf("sim: outcome %s (want ok or fail)", o)
+	return "", fmt.Errorf("sim: outcome %s (want ok, fail or info)", o)
 }

@@ -26,7 +26,7 @@ func TestValueTranslation(t *testing.T) {
 }
 
 func TestHistoryType(t *testing.T) {
-	for o, want := range map[Outcome]history.Type{OK: history.OK, Fail: history.Fail} {
+	for o, want := range map[Outcome]history.Type{OK: history.OK, Fail: history.Fail, component.Info: history.Info} {
 		got, err := HistoryType(o)
 		require.NoError(t, err)
 		assert.Equal(t, want, got)

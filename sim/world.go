@@ -45,6 +45,9 @@ type Observation struct {
 	Node        NodeID
 	Incarnation int
 	Kind, Value string
+	// Notice is the notice itself for Kind "notice" (Value is its String), so that
+	// invariants read its fields rather than parse its text.
+	Notice Notice
 }
 
 // node is the world's view of one process.

@@ -122,9 +122,9 @@ type Sync struct {
 	ID uint64
 }
 
-// Complete answers an Invoke. Outcome is OK or Fail (definitely not done); a component that
-// cannot know the outcome should simply not complete and let the world's timeout record
-// the operation as indefinite.
+// Complete answers an Invoke. Outcome is OK, Fail (definitely not done) or Info (unknown:
+// the world then treats the operation as timed out). A component that cannot know the
+// outcome may instead not complete and let the world's timeout record it as indefinite.
 type Complete struct {
 	OpID    uint64
 	Outcome Outcome

@@ -84,9 +84,11 @@ func (v Value) String() string {
 	}
 }
 
-// Outcome is how a component completes an operation: it definitely happened (OK) or it
-// definitely did not (Fail). There is no "unknown": a component that cannot know the
-// outcome does not complete, and the driver's timeout records the operation as indefinite.
+// Outcome is how a component completes an operation: it definitely happened (OK), it
+// definitely did not (Fail), or the component gave up knowing (Info: it may have happened
+// or may still). A component that gives up may simply not complete and let the driver's
+// timeout record the operation as indefinite; completing it as Info itself lets it say
+// what it attempted in the value (a membership change's target, chosen when invoked).
 // The zero Outcome is invalid.
 type Outcome uint8
 
@@ -94,15 +96,19 @@ type Outcome uint8
 const (
 	OK Outcome = iota + 1
 	Fail
+	Info
 )
 
-// String renders the outcome as "ok" or "fail". It feeds the trace hash: keep it stable.
+// String renders the outcome as "ok", "fail" or "info". It feeds the trace hash: keep it
+// stable.
 func (o Outcome) String() string {
 	switch o {
 	case OK:
 		return "ok"
 	case Fail:
 		return "fail"
+	case Info:
+		return "info"
 	}
 	return "outcome(" + strconv.Itoa(int(o)) + ")"
 }

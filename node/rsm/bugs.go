@@ -13,6 +13,11 @@ const BugStaleRead = "kv.stale-read"
 // copy was applied after all (its answer was lost or slow), the write applies twice.
 const BugForwardTwice = "rsm.forward-twice"
 
+// BugSnapshotDropsMembers leaves the member table out of snapshots: a server that
+// restarts from one, or is sent one, goes back to the table it was configured with until
+// the next membership change applies, and as leader computes changes from it.
+const BugSnapshotDropsMembers = "rsm.snapshot-drops-members"
+
 // Bugs is the catalog of this package's planted bugs.
 var Bugs = bugs.Catalog{{
 	Name: BugStaleRead,
@@ -22,4 +27,8 @@ var Bugs = bugs.Catalog{{
 	Name: BugForwardTwice,
 	Description: "a server resends an unanswered write of its callers under a new sequence " +
 		"number, so the session table cannot tell it from a new command: a forwarded write applies twice",
+}, {
+	Name: BugSnapshotDropsMembers,
+	Description: "snapshots omit the member table, so a server restored from one serves and " +
+		"changes the table it was started with: members added or removed since are forgotten",
 }}

@@ -62,11 +62,15 @@ func (s *Server) Members() []Member { return cloneMembers(s.members) }
 // when its entry is applied: Members then shows it, and the server emits an Observe of kind
 // "member" (and "member-removed" with the ID, for a removal).
 func (s *Server) ProposeConfChange(cc raft.ConfChange, m Member) error {
-	_, err := s.proposeConf(cc, m)
+	_, err := s.proposeConf(cc, m, Request{})
 	return err
 }
 
-func (s *Server) proposeConf(cc raft.ConfChange, m Member) ([]byte, error) {
+// proposeConf proposes a change for req's session (none for a zero Client): its entry
+// carries the session, so that every server records the change as the session's command
+// and a copy of the request (a duplicated frame, a resend) is answered from the record
+// instead of changing the table again.
+func (s *Server) proposeConf(cc raft.ConfChange, m Member, req Request) ([]byte, error) {
 	if s.node == nil || s.lead != uint64(s.cfg.ID) {
 		return nil, ErrNotLeader
 	}
@@ -77,7 +81,7 @@ func (s *Server) proposeConf(cc raft.ConfChange, m Member) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	cc.Context = encodeMembers(next)
+	cc.Context = encodeConfContext(req, next)
 	switch err := s.node.ProposeConfChange(cc); {
 	case errors.Is(err, raft.ErrConfChangePending):
 		return nil, ErrConfChangePending
@@ -93,15 +97,51 @@ func (s *Server) proposeConf(cc raft.ConfChange, m Member) ([]byte, error) {
 // table a new change is computed from would miss it. (Raft itself refuses a change while
 // one is uncommitted; this covers committed but unapplied ones.)
 func (s *Server) confUnapplied() bool {
+	_, ok := s.unappliedConf()
+	return ok
+}
+
+// unappliedConf returns the last conf change in the log that is not applied here.
+func (s *Server) unappliedConf() (raft.ConfChange, bool) {
 	last, _ := s.ms.LastIndex()
 	if last <= s.applied {
-		return false
+		return raft.ConfChange{}, false
 	}
 	ents, err := s.ms.Entries(s.applied+1, last+1, 1<<62)
 	if err != nil {
+		return raft.ConfChange{}, true
+	}
+	for i := len(ents) - 1; i >= 0; i-- {
+		if ents[i].Type != raft.EntryConfChange {
+			continue
+		}
+		cce, err := raft.DecodeConfChange(ents[i].Data)
+		if err != nil {
+			return raft.ConfChange{}, true
+		}
+		return cce.Change, true
+	}
+	return raft.ConfChange{}, false
+}
+
+// awaitOwn takes a copy of a change request whose change is already in the log, not
+// applied yet: its client waits here for the change instead of being refused because a
+// change is pending (its own).
+func (s *Server) awaitOwn(from c.NodeID, req Request) bool {
+	if w := s.confWait; w != nil && w.client == req.Client && w.seq == req.Seq {
+		w.from = from // proposed here, maybe not even in the storage yet (its Ready is syncing)
 		return true
 	}
-	return slices.ContainsFunc(ents, func(e raft.Entry) bool { return e.Type == raft.EntryConfChange })
+	cc, ok := s.unappliedConf()
+	if !ok || len(cc.Context) == 0 {
+		return false
+	}
+	sess, _, err := decodeConfContext(cc.Context)
+	if err != nil || sess.Client != req.Client || sess.Seq != req.Seq {
+		return false
+	}
+	s.confWait = &confWaiter{from: from, client: req.Client, seq: req.Seq, id: cc.NodeID, ctx: cc.Context}
+	return true
 }
 
 // nextMembers validates cc against the table and returns the table after it.
@@ -158,16 +198,20 @@ func (s *Server) applyConfChange(e raft.Entry) []c.Effect {
 		panic(fmt.Sprintf("rsm: conf change entry %d: %v", e.Index, err))
 	}
 	cc := cce.Change
+	var sess Request
 	if len(cc.Context) > 0 {
-		ms, err := decodeMembers(cc.Context)
+		req, ms, err := decodeConfContext(cc.Context)
 		if err != nil {
 			panic(fmt.Sprintf("rsm: conf change entry %d: member table: %v", e.Index, err))
 		}
-		s.members = ms
+		s.members, sess = ms, req
 	} else {
 		s.members = structuralChange(s.members, cc)
 	}
-	effs := []c.Effect{MembersChanged{Members: cloneMembers(s.members)}}
+	if sess.Client != 0 {
+		s.sess.record(sess.Client, sess.Seq, sess.Ack, encodeConfResult(s.members, nil))
+	}
+	effs := []c.Effect{MembersChanged{Index: e.Index, Members: cloneMembers(s.members)}}
 	if w := s.confWait; w != nil && w.id == cc.NodeID && bytes.Equal(w.ctx, cc.Context) {
 		s.confWait = nil
 		effs = append(effs, c.Send{To: w.from, Msg: Reply{Client: w.client, Seq: w.seq, Result: encodeConfResult(s.members, nil)}})
@@ -176,8 +220,13 @@ func (s *Server) applyConfChange(e raft.Entry) []c.Effect {
 		// Tell the removed member, which may never see this entry: the leader stopped
 		// replicating to it when the entry was appended.
 		if cc.NodeID == uint64(s.cfg.ID) {
+			s.removedAt = e.Index
 			effs = append(effs, s.removed()...)
 		} else {
+			if s.removedIDs == nil {
+				s.removedIDs = map[uint64]bool{}
+			}
+			s.removedIDs[cc.NodeID] = true
 			effs = append(effs, c.Send{To: c.NodeID(cc.NodeID), Msg: RemovedNotice{}}, MemberRemoved{ID: cc.NodeID})
 		}
 	}
@@ -216,7 +265,18 @@ func (s *Server) confRequest(from c.NodeID, req Request) []c.Effect {
 	if err != nil {
 		return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: encodeConfResult(nil, fmt.Errorf("%w: %v", errConfChangeRejected, err))}}}
 	}
-	ctx, err := s.proposeConf(cc, m)
+	if req.Seq != 0 && s.lead == uint64(s.cfg.ID) {
+		switch result, d := s.sess.lookup(req.Client, req.Seq); d {
+		case dupLatest:
+			return []c.Effect{c.Send{To: from, Msg: Reply{Client: req.Client, Seq: req.Seq, Result: result}}}
+		case dupStale:
+			return nil // an old copy: the client has moved on
+		}
+		if s.awaitOwn(from, req) {
+			return nil
+		}
+	}
+	ctx, err := s.proposeConf(cc, m, req)
 	if errors.Is(err, ErrNotLeader) {
 		return []c.Effect{c.Send{To: from, Msg: Redirect{Client: req.Client, Seq: req.Seq, Leader: s.lead}}}
 	}
@@ -282,6 +342,35 @@ func encodeConfResult(ms []Member, err error) []byte {
 	return append([]byte{byte(len(confErrors))}, ": "+err.Error()...)
 }
 
+// A conf change's context is the member table after it (encodeMembers, whose format byte
+// is 1) or, for a change a client session asked for, confSessionFormat, the session's
+// client, sequence and acknowledgement floor, then the table.
+const confSessionFormat = 2
+
+func encodeConfContext(req Request, ms []Member) []byte {
+	if req.Client == 0 || req.Seq == 0 {
+		return encodeMembers(ms)
+	}
+	b := binary.AppendUvarint([]byte{confSessionFormat}, req.Client)
+	b = binary.AppendUvarint(b, req.Seq)
+	b = binary.AppendUvarint(b, req.Ack)
+	return append(b, encodeMembers(ms)...)
+}
+
+func decodeConfContext(b []byte) (Request, []Member, error) {
+	var req Request
+	if len(b) > 0 && b[0] == confSessionFormat {
+		r := &reader{b: b[1:]}
+		req.Client, req.Seq, req.Ack = r.uvarint(), r.uvarint(), r.uvarint()
+		if r.err != nil {
+			return req, nil, r.err
+		}
+		b = r.b
+	}
+	ms, err := decodeMembers(b)
+	return req, ms, err
+}
+
 // EncodeMembers encodes a member table; DecodeMembers reads it back. Drivers use them to
 // hand the table to a member that is joining.
 func EncodeMembers(ms []Member) []byte { return encodeMembers(ms) }
@@ -342,7 +431,7 @@ var tableMarker = []byte{0x80, 0x00}
 
 func (s *Server) snapshotData() []byte {
 	var b []byte
-	if len(s.members) > 0 {
+	if len(s.members) > 0 && !s.cfg.Bugs.On(BugSnapshotDropsMembers) {
 		b = appendBytes(slices.Clone(tableMarker), encodeMembers(s.members))
 	}
 	b = append(b, s.sess.encode()...)

@@ -188,7 +188,7 @@ func TestConfChangeJoinPromoteRemove(t *testing.T) {
 	tc.run(20)
 	assert.Equal(t, ms, tc.srvs[4].Members(), "the joiner learned the table")
 	assert.Equal(t, tc.srvs[lead].App().Snapshot(), tc.srvs[4].App().Snapshot(), "the joiner caught up")
-	assert.Contains(t, tc.obs[4], c.Observe{Kind: "notice", Value: MembersChanged{Members: ms}.String()})
+	assert.Contains(t, tc.obs[4], c.Observe{Kind: "notice", Value: MembersChanged{Index: 22, Members: ms}.String()})
 
 	rep, ok := tc.request(lead, 199, MembersRequest()).(Reply)
 	require.True(t, ok)

@@ -14,9 +14,12 @@ import (
 // keeps the node down.
 type Refused struct{ Reason string }
 
-// MembersChanged tells the driver the member table after an applied change: the peers
-// to reach (and accept frames from) are its members.
-type MembersChanged struct{ Members []Member }
+// MembersChanged tells the driver the member table after the change applied at log index
+// Index: the peers to reach (and accept frames from) are its members.
+type MembersChanged struct {
+	Index   uint64
+	Members []Member
+}
 
 // MemberRemoved tells the driver another member's removal was applied: its peer can go
 // once the removed member has been told (RemovedNotice, already sent).
@@ -26,9 +29,11 @@ func (Refused) Notice()        {}
 func (MembersChanged) Notice() {}
 func (MemberRemoved) Notice()  {}
 
-func (r Refused) String() string        { return "refused: " + r.Reason }
-func (m MembersChanged) String() string { return "members " + formatMembers(m.Members) }
-func (m MemberRemoved) String() string  { return fmt.Sprintf("member-removed %d", m.ID) }
+func (r Refused) String() string { return "refused: " + r.Reason }
+func (m MembersChanged) String() string {
+	return fmt.Sprintf("members@%d %s", m.Index, formatMembers(m.Members))
+}
+func (m MemberRemoved) String() string { return fmt.Sprintf("member-removed %d", m.ID) }
 
 // RemovedNotice tells its receiver that its removal from the cluster was applied. The
 // removed member may never apply the removal itself (the leader stopped replicating to
@@ -53,15 +58,40 @@ const announceEvery = 10
 
 const timerRemoved = 3
 
-// removed starts a removed server's way out: it keeps running for two election timeouts,
-// so that its last answers leave and the others learn the commit, then halts.
+// removedFile records that this server was removed from the cluster: a removed member
+// that restarts refuses to run (as etcd's does) instead of campaigning with a
+// configuration the others left behind.
+const removedFile = "removed"
+
+// removed starts a removed server's way out: it records the removal, keeps running for
+// two election timeouts, so that its last answers leave and the others learn the commit,
+// then halts.
 func (s *Server) removed() []c.Effect {
 	if s.removing {
 		return nil
 	}
 	s.removing = true
+	s.syncID++
 	grace := 2 * s.cfg.Tick * time.Duration(s.cfg.ElectionTick)
-	return []c.Effect{c.SetTimer{ID: timerRemoved, After: grace}}
+	return []c.Effect{
+		c.Append{File: removedFile, Record: []byte(ReasonRemoved)},
+		c.Sync{ID: s.syncID},
+		c.SetTimer{ID: timerRemoved, After: grace},
+	}
+}
+
+// fromRemoved answers a raft message from a member whose removal this server applied
+// (as leader): a removed member that missed its notice (it was down or cut off when the
+// removal was applied) learns it from the first leader it reaches. Only removals applied
+// here count, never mere absence from the table: a leader that has not applied an
+// addition yet does not know the new member either, and telling it it was removed would
+// take a live member out for good. (The set is not in snapshots: a server restored from
+// one tells only those it saw removed since.)
+func (s *Server) fromRemoved(from c.NodeID) []c.Effect {
+	if s.lead != uint64(s.cfg.ID) || !s.removedIDs[uint64(from)] {
+		return nil
+	}
+	return []c.Effect{c.Send{To: from, Msg: RemovedNotice{}}}
 }
 
 // announce sends this server's attributes to the other members, every announceEvery

@@ -112,6 +112,9 @@ func (s *Server) apply(e raft.Entry) []c.Effect {
 	if e.Index <= s.applied {
 		return nil // covered by a snapshot installed in the same Ready
 	}
+	if s.removedAt != 0 {
+		return nil // removed: what the cluster commits after that is not this server's
+	}
 	s.applied = e.Index
 	if e.Type != raft.EntryNormal || len(e.Data) == 0 {
 		// Leaders' empty entries and membership changes are observed too: a committed

@@ -82,6 +82,8 @@ type Server struct {
 	heldSync           uint64                 // a completed sync held back (the highest)
 	front              front                  // the calls of the callers attached here
 	removing           bool                   // removed from the cluster: halting soon
+	removedAt          uint64                 // the index of this server's own removal, once applied
+	removedIDs         map[uint64]bool        // members whose removal was applied here
 	announced          map[uint64]Announce    // what the other members announced
 }
 
@@ -156,6 +158,10 @@ func (s *Server) Handle(now time.Duration, in c.Input) []c.Effect {
 func (s *Server) start(d c.Recovery) []c.Effect {
 	if len(d.Corrupt) > 0 {
 		s.refusing = fmt.Sprintf("corrupt wal record in %s at %d", d.Corrupt[0].File, d.Corrupt[0].Index)
+		return []c.Effect{Refused{Reason: s.refusing}}
+	}
+	if len(d.Files[removedFile]) > 0 {
+		s.refusing = "this member was " + ReasonRemoved + " (remove its data dir and add it again to rejoin)"
 		return []c.Effect{Refused{Reason: s.refusing}}
 	}
 	s.ms = raft.NewMemoryStorage()
@@ -245,6 +251,7 @@ func (s *Server) receive(from c.NodeID, msg c.Message) []c.Effect {
 	switch m := msg.(type) {
 	case peer:
 		_ = s.node.Step(m.M) // messages from stale terms or unknown peers are dropped by raft
+		return s.fromRemoved(from)
 	case Request:
 		return s.request(from, m)
 	case Reply, Redirect:
