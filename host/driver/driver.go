@@ -40,7 +40,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Driver runs one component. Build it with Start.
+// Driver runs one component. Build it with New, then Start it.
 type Driver struct {
 	cfg    Config
 	inbox  chan func()
