@@ -1,5 +1,5 @@
 // Package daemon runs one Orrery member with its endpoints: the member (host/member),
-// the etcd v3 gRPC API on the client URLs (host/etcdapi) and, if asked, an HTTP
+// the etcd v3 gRPC API on the client URLs (host/etcdapi, over host/etcdapi/memberapi) and, if asked, an HTTP
 // listener with /metrics and /health. `orrery node` and `orrery cluster up` are thin
 // wrappers around it, and end-to-end tests start clusters with it.
 package daemon
@@ -20,7 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/orrery/orrery/host/etcdapi"
+	"github.com/orrery/orrery/host/etcdapi/memberapi"
 	"github.com/orrery/orrery/host/member"
+	"github.com/orrery/orrery/host/metrics"
 )
 
 // Options describe one member process.
@@ -90,13 +92,13 @@ func Start(o Options) (*Daemon, error) {
 		return nil, err
 	}
 	d := &Daemon{M: m, lis: lis, log: o.Logger, errc: make(chan error, len(lis)+1)}
-	d.api = etcdapi.NewServer(m.API(), etcdapi.Options{TLS: o.ClientTLS, MaxRequestBytes: o.MaxRequestBytes, Logger: o.Logger})
+	d.api = etcdapi.NewServer(memberapi.New(m), etcdapi.Options{TLS: o.ClientTLS, MaxRequestBytes: o.MaxRequestBytes, Logger: o.Logger})
 	for _, l := range lis {
 		go func() { d.errc <- d.api.Serve(l) }()
 	}
 	if ml != nil {
 		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(member.Registry, promhttp.HandlerOpts{}))
+		mux.Handle("/metrics", promhttp.HandlerFor(metrics.Registry, promhttp.HandlerOpts{}))
 		mux.Handle("/", d.api.Handler()) // /health and /version
 		if o.UnsafeFaultAdmin {
 			mux.HandleFunc("/debug/orrery/faults", d.faultAdmin)
@@ -226,13 +228,13 @@ func (d *Daemon) faultAdmin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if okClock {
-		d.M.SkewClock(clock)
+		d.M.Faults().SkewClock(clock)
 	}
 	if okStall {
-		d.M.StallSyncs(stall)
+		d.M.Faults().StallSyncs(stall)
 	}
 	if r.Form.Get("failsync") == "1" {
-		d.M.FailNextSync()
+		d.M.Faults().FailNextSync()
 	}
 	d.log.Warn("fault injected", "clock", clock, "stall", stall, "failsync", r.Form.Get("failsync"))
 	fmt.Fprintln(w, "ok")

@@ -10,6 +10,8 @@
 // as a real host never fires them; notices go to the caller's Notice function, and Halt
 // stops the loop with the halt's reason.
 //
+// Faults injects a skewed clock and stalled or failing syncs, for fault-injection tests.
+//
 // The driver makes no protocol decision: what to send, when to retry, whom to trust is
 // the component's, so the simulator tests it.
 package driver

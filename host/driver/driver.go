@@ -40,7 +40,7 @@ type Config struct {
 	Logger *slog.Logger
 }
 
-// Driver runs one component. Build it with Start.
+// Driver runs one component. Build it with New, then Start it.
 type Driver struct {
 	cfg    Config
 	inbox  chan func()
@@ -55,20 +55,26 @@ type Driver struct {
 	syncs  chan uint64
 }
 
-// Start delivers the start input with rec and runs the loop until Stop or a Halt.
-func Start(cfg Config, rec c.Recovery) *Driver {
+// New builds a driver for cfg; Start runs it. Inputs handed in before Start wait, and
+// reach the component after the start input, so that the effect executors (a transport's
+// receiver, local callers) can hold the driver before it runs.
+func New(cfg Config) *Driver {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
 	if cfg.Sync == nil {
 		cfg.Sync = func(sync func() error) error { return sync() }
 	}
-	d := &Driver{cfg: cfg, inbox: make(chan func(), 4096), done: make(chan struct{}), exited: make(chan struct{}),
+	return &Driver{cfg: cfg, inbox: make(chan func(), 4096), done: make(chan struct{}), exited: make(chan struct{}),
 		timers: map[int]*time.Timer{}, gen: map[int]uint64{}, syncs: make(chan uint64, 1024)}
+}
+
+// Start delivers the start input with rec and runs the loop until Stop or a Halt. Call it
+// once.
+func (d *Driver) Start(rec c.Recovery) {
 	syncerDone := make(chan struct{})
 	go d.syncer(syncerDone)
 	go d.loop(rec, syncerDone)
-	return d
 }
 
 // Input hands in to the component (from any goroutine); false if the driver stopped.

@@ -1,4 +1,4 @@
-package member
+package member_test
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/orrery/orrery/host/etcdapi/memberapi"
+	"github.com/orrery/orrery/host/member"
 	"github.com/orrery/orrery/jepsen/faultproxy"
 	"github.com/orrery/orrery/node/kv"
 )
@@ -33,12 +35,12 @@ func TestDuplicatedForwardIsAppliedOnce(t *testing.T) {
 		p.Set(faultproxy.Faults{Duplicate: 1})
 		proxies = append(proxies, p)
 		t.Cleanup(func() { p.Close() })
-		cl.peers = append(cl.peers, Peer{ID: uint64(i + 1), Name: fmt.Sprintf("n%d", i+1), Addr: ln.Addr().String()})
+		cl.peers = append(cl.peers, member.Peer{ID: uint64(i + 1), Name: fmt.Sprintf("n%d", i+1), Addr: ln.Addr().String()})
 		cl.dirs = append(cl.dirs, t.TempDir())
 	}
-	cl.ms = make([]*Member, 3)
+	cl.ms = make([]*member.Member, 3)
 	for i := range cl.ms {
-		m, err := Start(Config{ID: uint64(i + 1), Peers: cl.peers, DataDir: cl.dirs[i], ListenPeer: real[i], Tick: 10 * time.Millisecond})
+		m, err := member.Start(member.Config{ID: uint64(i + 1), Peers: cl.peers, DataDir: cl.dirs[i], ListenPeer: real[i], Tick: 10 * time.Millisecond})
 		require.NoError(t, err)
 		cl.ms[i] = m
 		t.Cleanup(m.Stop)
@@ -53,7 +55,7 @@ func TestDuplicatedForwardIsAppliedOnce(t *testing.T) {
 	var revs []int64
 	for i := range puts {
 		f := cl.ms[(lead+1+i%2)%3] // a follower: its put is forwarded
-		r, err := f.Write(ctx, kv.Command{Put: &kv.PutRequest{Key: []byte("dup"), Value: fmt.Appendf(nil, "v%d", i)}})
+		r, err := memberapi.New(f).Write(ctx, kv.Command{Put: &kv.PutRequest{Key: []byte("dup"), Value: fmt.Appendf(nil, "v%d", i)}})
 		require.NoError(t, err)
 		require.NoError(t, r.Err)
 		revs = append(revs, r.Put.Header.Revision)
@@ -67,7 +69,7 @@ func TestDuplicatedForwardIsAppliedOnce(t *testing.T) {
 	}
 	require.NotZero(t, dup, "the proxies duplicated frames")
 
-	ch, err := cl.ms[lead].Watch(ctx, kv.WatchRequest{Key: []byte("dup"), StartRevision: 1})
+	ch, err := memberapi.New(cl.ms[lead]).Watch(ctx, kv.WatchRequest{Key: []byte("dup"), StartRevision: 1})
 	require.NoError(t, err)
 	var events []kv.Event
 	for len(events) < puts {

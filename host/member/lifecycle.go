@@ -1,13 +1,14 @@
 package member
 
 import (
-	"errors"
-	"sync/atomic"
-	"time"
+	"github.com/orrery/orrery/host/driver"
+	"github.com/orrery/orrery/host/front"
+	"github.com/orrery/orrery/node/kvserver"
+	"github.com/orrery/orrery/node/rsm"
 )
 
 // PeerAddr is the address the peer transport listens on.
-func (m *Member) PeerAddr() string { return m.tr.Addr().String() }
+func (m *Member) PeerAddr() string { return m.link.Addr().String() }
 
 // Done is closed when the member stops; Err says why.
 func (m *Member) Done() <-chan struct{} { return m.drv.Done() }
@@ -25,64 +26,55 @@ func (m *Member) Stop() {
 	<-m.closed
 }
 
+// Caller calls the member's server through its front (the etcd API does:
+// host/etcdapi/memberapi).
+func (m *Member) Caller() *front.Caller { return m.caller }
+
+// Config is the member's configuration, with the defaults filled in and the ID its
+// identity gave it.
+func (m *Member) Config() Config { return m.cfg }
+
+// ClusterID identifies the cluster by its initial membership, as etcd derives it; a
+// member that joined learned it from the cluster.
+func (m *Member) ClusterID() uint64 { return m.clusterID }
+
+// DBSize is the size of the member's storage in bytes.
+func (m *Member) DBSize() int64 { return m.disk.Size() }
+
+// Table is the member table as last applied here, or the members known before one was.
+func (m *Member) Table() []rsm.Member { return m.link.Table() }
+
+// Faults injects faults into the member's clock (which decides lease expiry on a leader)
+// and syncs. Only for fault-injection tests.
+func (m *Member) Faults() *driver.Faults { return &m.faults }
+
+// Do runs f on the member's loop goroutine, between inputs, and waits for it (for reads
+// of the server's or the application's state); false if the member stopped first.
+func (m *Member) Do(f func(*rsm.Server, *kvserver.App)) bool {
+	done := make(chan struct{})
+	if !m.drv.Do(func() { f(m.srv, m.app); close(done) }) {
+		return false
+	}
+	select {
+	case <-done:
+		return true
+	case <-m.closed: // the loop has exited: f ran, or never will
+		select {
+		case <-done:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
 // ClientURLs returns the client URLs member id announced (nil if not heard yet).
 func (m *Member) ClientURLs(id uint64) []string {
 	var urls []string
-	done := make(chan struct{})
-	if !m.drv.Do(func() {
-		defer close(done)
-		if a, ok := m.srv.Announced(id); ok {
+	m.Do(func(srv *rsm.Server, _ *kvserver.App) {
+		if a, ok := srv.Announced(id); ok {
 			urls = a.ClientURLs
 		}
-	}) {
-		return nil
-	}
-	<-done
+	})
 	return urls
-}
-
-// now is the member's local clock: monotonic time since start, plus any skew a test
-// injected (SkewClock). It never runs backwards, whatever the skew does.
-func (m *Member) now() time.Duration {
-	t := time.Since(m.start) + time.Duration(m.faults.clockSkew.Load())
-	if t < m.lastNow {
-		return m.lastNow
-	}
-	m.lastNow = t
-	return t
-}
-
-// faults are test-only injections, for the Jepsen harness's nemesis.
-type faults struct {
-	clockSkew atomic.Int64 // nanoseconds added to the local clock
-	syncStall atomic.Int64 // nanoseconds every sync waits first
-	syncFail  atomic.Bool  // the next sync fails
-}
-
-// SkewClock shifts the member's local clock (which decides lease expiry on a leader) by
-// d from now on; a negative d holds the clock still until real time catches up. Only for
-// fault-injection tests.
-func (m *Member) SkewClock(d time.Duration) { m.faults.clockSkew.Add(int64(d)) }
-
-// StallSyncs makes every sync wait d first (0 ends it), like a stalled disk. Only for
-// fault-injection tests.
-func (m *Member) StallSyncs(d time.Duration) { m.faults.syncStall.Store(int64(d)) }
-
-// FailNextSync makes the next sync fail, as a failing fsync does; the member then halts,
-// as etcd does, rather than carry on with state it cannot make durable. Only for
-// fault-injection tests.
-func (m *Member) FailNextSync() { m.faults.syncFail.Store(true) }
-
-// syncWithFaults runs one sync with the injected faults and records its latency.
-func (m *Member) syncWithFaults(sync func() error) error {
-	if d := time.Duration(m.faults.syncStall.Load()); d > 0 {
-		time.Sleep(d)
-	}
-	start := time.Now()
-	err := sync()
-	if m.faults.syncFail.CompareAndSwap(true, false) {
-		err = errors.New("injected fsync failure")
-	}
-	observeSync(time.Since(start))
-	return err
 }

@@ -1,4 +1,4 @@
-package member
+package member_test
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/orrery/orrery/host/etcdapi/memberapi"
+	"github.com/orrery/orrery/host/member"
 	"github.com/orrery/orrery/node/kv"
 )
 
@@ -27,18 +29,18 @@ func freeAddrs(t *testing.T, n int) []string {
 
 type cluster struct {
 	t     *testing.T
-	peers []Peer
+	peers []member.Peer
 	dirs  []string
-	ms    []*Member
+	ms    []*member.Member
 }
 
 func newCluster(t *testing.T, n int) *cluster {
 	cl := &cluster{t: t}
 	for i, a := range freeAddrs(t, n) {
-		cl.peers = append(cl.peers, Peer{ID: uint64(i + 1), Name: fmt.Sprintf("n%d", i+1), Addr: a})
+		cl.peers = append(cl.peers, member.Peer{ID: uint64(i + 1), Name: fmt.Sprintf("n%d", i+1), Addr: a})
 		cl.dirs = append(cl.dirs, t.TempDir())
 	}
-	cl.ms = make([]*Member, n)
+	cl.ms = make([]*member.Member, n)
 	for i := range cl.ms {
 		cl.start(i)
 	}
@@ -53,7 +55,7 @@ func newCluster(t *testing.T, n int) *cluster {
 }
 
 func (cl *cluster) start(i int) {
-	m, err := Start(Config{ID: uint64(i + 1), Peers: cl.peers, DataDir: cl.dirs[i], Tick: 10 * time.Millisecond, SnapshotEvery: 50})
+	m, err := member.Start(member.Config{ID: uint64(i + 1), Peers: cl.peers, DataDir: cl.dirs[i], Tick: 10 * time.Millisecond, SnapshotEvery: 50})
 	require.NoError(cl.t, err)
 	cl.ms[i] = m
 }
@@ -72,19 +74,19 @@ func (cl *cluster) leader() int {
 	return lead
 }
 
-func put(ctx context.Context, m *Member, k, v string) error {
-	r, err := m.Write(ctx, kv.Command{Put: &kv.PutRequest{Key: []byte(k), Value: []byte(v)}})
+func put(ctx context.Context, m *member.Member, k, v string) error {
+	r, err := memberapi.New(m).Write(ctx, kv.Command{Put: &kv.PutRequest{Key: []byte(k), Value: []byte(v)}})
 	if err == nil {
 		err = r.Err
 	}
 	return err
 }
 
-func get(t *testing.T, m *Member, k string, serializable bool) string {
+func get(t *testing.T, m *member.Member, k string, serializable bool) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	a, err := m.Query(ctx, kv.Query{Range: &kv.RangeRequest{Key: []byte(k)}}, serializable)
+	a, err := memberapi.New(m).Query(ctx, kv.Query{Range: &kv.RangeRequest{Key: []byte(k)}}, serializable)
 	require.NoError(t, err)
 	require.NoError(t, a.Err)
 	if len(a.Range.KVs) == 0 {
@@ -139,7 +141,7 @@ func TestClusterSurvivesRestarts(t *testing.T) {
 	require.Eventually(t, func() bool {
 		var hashes []uint32
 		for _, m := range cl.ms {
-			a, err := m.Query(ctx, kv.Query{HashKV: &kv.HashKVRequest{}}, true)
+			a, err := memberapi.New(m).Query(ctx, kv.Query{HashKV: &kv.HashKVRequest{}}, true)
 			if err != nil || a.Err != nil || a.HashKV.Header.Revision != lead.Status().Revision {
 				return false
 			}
@@ -151,7 +153,7 @@ func TestClusterSurvivesRestarts(t *testing.T) {
 
 func TestDataDirIsLocked(t *testing.T) {
 	cl := newCluster(t, 1)
-	_, err := Start(Config{ID: 1, Peers: cl.peers, DataDir: cl.dirs[0]})
+	_, err := member.Start(member.Config{ID: 1, Peers: cl.peers, DataDir: cl.dirs[0]})
 	require.ErrorContains(t, err, "in use")
 }
 
@@ -161,7 +163,7 @@ func TestWatchAcrossMembers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	follower := cl.ms[(cl.leader()+1)%3]
-	ch, err := follower.Watch(ctx, kv.WatchRequest{Key: []byte("w"), RangeEnd: kv.Prefix([]byte("w"))})
+	ch, err := memberapi.New(follower).Watch(ctx, kv.WatchRequest{Key: []byte("w"), RangeEnd: kv.Prefix([]byte("w"))})
 	require.NoError(t, err)
 	for i := range 5 {
 		require.NoError(t, put(ctx, cl.ms[i%3], fmt.Sprintf("w%d", i), "x"))
@@ -187,9 +189,10 @@ func TestWatchProgress(t *testing.T) {
 	defer cancel()
 	m := cl.ms[0]
 	require.NoError(t, put(ctx, m, "other", "x"))
-	ch, err := m.Watch(ctx, kv.WatchRequest{Key: []byte("w"), StartRevision: 1})
+	api := memberapi.New(m)
+	ch, err := api.Watch(ctx, kv.WatchRequest{Key: []byte("w"), StartRevision: 1})
 	require.NoError(t, err)
-	require.NoError(t, m.RequestProgress(ch))
+	require.NoError(t, api.RequestProgress(ctx, ch))
 	select {
 	case resp := <-ch:
 		require.Empty(t, resp.Events)

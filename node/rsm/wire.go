@@ -24,6 +24,8 @@ const (
 	wirePushed
 	wireRemoved
 	wireAnnounce
+	wireMembersQuery
+	wireMembersAnswer
 )
 
 // maxWireEntries bounds the entries of one decoded message, so that a hostile count
@@ -31,7 +33,8 @@ const (
 const maxWireEntries = 1 << 20
 
 // EncodeMessage returns the wire form of m, which must be a message this package sends
-// or receives (peer traffic, Request, Reply, Redirect, Pushed, RemovedNotice, Announce).
+// or receives (peer traffic, Request, Reply, Redirect, Pushed, RemovedNotice, Announce,
+// and a joiner's MembersQuery and its MembersAnswer).
 func EncodeMessage(m c.Message) ([]byte, error) {
 	switch m := m.(type) {
 	case peer:
@@ -64,6 +67,10 @@ func EncodeMessage(m c.Message) ([]byte, error) {
 		return b, nil
 	case Pushed:
 		return appendBytes(binary.AppendUvarint([]byte{wirePushed}, m.Stream), m.Data), nil
+	case MembersQuery:
+		return []byte{wireMembersQuery}, nil
+	case MembersAnswer:
+		return appendBytes(binary.AppendUvarint([]byte{wireMembersAnswer}, m.ClusterID), encodeMembers(m.Members)), nil
 	}
 	return nil, fmt.Errorf("rsm: no wire form for %T", m)
 }
@@ -110,6 +117,18 @@ func DecodeMessage(b []byte) (c.Message, error) {
 		m = a
 	case wirePushed:
 		m = Pushed{Stream: r.uvarint(), Data: r.bytes()}
+	case wireMembersQuery:
+		m = MembersQuery{}
+	case wireMembersAnswer:
+		a := MembersAnswer{ClusterID: r.uvarint()}
+		if raw := r.bytes(); r.err == nil {
+			ms, err := decodeMembers(raw)
+			if err != nil {
+				return nil, fmt.Errorf("%w: members answer: %w", ErrBadMessage, err)
+			}
+			a.Members = ms
+		}
+		m = a
 	default:
 		if r.err == nil {
 			return nil, fmt.Errorf("%w: unknown kind %d", ErrBadMessage, kind)

@@ -29,6 +29,9 @@ func wireSamples() []c.Message {
 		RemovedNotice{},
 		Announce{Name: "m1", ClientURLs: []string{"http://a:2379", "http://b:2379"}},
 		Announce{},
+		MembersQuery{},
+		MembersAnswer{ClusterID: 7, Members: []Member{{ID: 1, Name: "n1", PeerURLs: []string{"http://a:2380"}}, {ID: 9, Learner: true}}},
+		MembersAnswer{},
 	}
 }
 

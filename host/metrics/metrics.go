@@ -1,4 +1,6 @@
-package member
+// Package metrics holds a real member's Prometheus metrics, under etcd's names where etcd
+// has the same measure, and the functions the host packages record them with.
+package metrics
 
 import (
 	"time"
@@ -6,8 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Metrics use etcd's names where etcd has the same measure, so existing dashboards and
-// alerts keep working.
+// etcd's names keep existing dashboards and alerts working.
 var (
 	leaderChanges = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "etcd_server_leader_changes_seen_total", Help: "Leader changes this member has seen.",
@@ -41,18 +42,30 @@ func init() {
 	Registry.MustRegister(leaderChanges, isLeader, fsyncSeconds, proposals, applyLag, committedIndex, watchStreams)
 }
 
-func observeRole(role string) {
+// ObserveRole records a role change: to leader, or away from it.
+func ObserveRole(leader bool) {
 	leaderChanges.Inc()
-	if role == "leader" {
+	if leader {
 		isLeader.Set(1)
 	} else {
 		isLeader.Set(0)
 	}
 }
 
-func observeSync(d time.Duration) { fsyncSeconds.Observe(d.Seconds()) }
+// ObserveSync records a WAL sync's latency.
+func ObserveSync(d time.Duration) { fsyncSeconds.Observe(d.Seconds()) }
 
-func observeRequest(kind string, err error) {
+// ObserveRaft records the raft commit index and how far apply lags behind it.
+func ObserveRaft(commit, applied uint64) {
+	applyLag.Set(float64(commit - min(applied, commit)))
+	committedIndex.Set(float64(commit))
+}
+
+// SetWatchStreams records how many watch streams are open.
+func SetWatchStreams(n int) { watchStreams.Set(float64(n)) }
+
+// ObserveRequest records a client request of kind ("write", "read") and its outcome.
+func ObserveRequest(kind string, err error) {
 	outcome := "ok"
 	if err != nil {
 		outcome = "error"
