@@ -128,3 +128,9 @@ func (s Status) String() string {
 	}
 	return b.String()
 }
+
+// ConfIndex is the log index of the configuration in force: the last conf change entry
+// appended (configurations take effect when appended), 0 for the initial one. A state
+// machine that keeps its own view of the membership compares it with the index of the
+// last change it applied before it computes a new change.
+func (n *Node) ConfIndex() uint64 { return n.confs.current().Index }

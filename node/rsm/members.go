@@ -74,7 +74,9 @@ func (s *Server) proposeConf(cc raft.ConfChange, m Member, req Request) ([]byte,
 	if s.node == nil || s.lead != uint64(s.cfg.ID) {
 		return nil, ErrNotLeader
 	}
-	if s.confUnapplied() {
+	if s.confUnapplied() || s.node.ConfIndex() > s.tableIndex {
+		// A change is appended (perhaps still in raft's unstable log, behind a Ready
+		// that is syncing) but not applied here: the table is not the one in force.
 		return nil, ErrConfChangePending
 	}
 	next, err := s.nextMembers(cc, m)
@@ -211,6 +213,7 @@ func (s *Server) applyConfChange(e raft.Entry) []c.Effect {
 	if sess.Client != 0 {
 		s.sess.record(sess.Client, sess.Seq, sess.Ack, encodeConfResult(s.members, nil))
 	}
+	s.tableIndex = e.Index
 	effs := []c.Effect{MembersChanged{Index: e.Index, Members: cloneMembers(s.members)}}
 	if w := s.confWait; w != nil && w.id == cc.NodeID && bytes.Equal(w.ctx, cc.Context) {
 		s.confWait = nil

@@ -84,6 +84,7 @@ type Server struct {
 	removing           bool                   // removed from the cluster: halting soon
 	removedAt          uint64                 // the index of this server's own removal, once applied
 	removedIDs         map[uint64]bool        // members whose removal was applied here
+	tableIndex         uint64                 // the index of the last conf change applied (or covered by a snapshot)
 	announced          map[uint64]Announce    // what the other members announced
 }
 
@@ -245,6 +246,7 @@ func (s *Server) restore(snap raft.Snapshot) {
 		panic(fmt.Sprintf("rsm: snapshot at %d: %v", snap.Metadata.Index, err))
 	}
 	s.sess, s.applied, s.snapIndex = sess, snap.Metadata.Index, snap.Metadata.Index
+	s.tableIndex = snap.Metadata.Index
 }
 
 func (s *Server) receive(from c.NodeID, msg c.Message) []c.Effect {
