@@ -71,7 +71,10 @@ func (s *Server) ProposeConfChange(cc raft.ConfChange, m Member) error {
 // and a copy of the request (a duplicated frame, a resend) is answered from the record
 // instead of changing the table again.
 func (s *Server) proposeConf(cc raft.ConfChange, m Member, req Request) ([]byte, error) {
-	if s.node == nil || s.lead != uint64(s.cfg.ID) {
+	if s.node == nil || s.lead != uint64(s.cfg.ID) || s.node.BasicStatus().SoftState.Role != raft.RoleLeader {
+		// s.lead follows raft's Readies, which wait while one is syncing: raft may have
+		// stepped down already, and would forward the proposal, with a table computed
+		// here, to a leader whose table has moved on.
 		return nil, ErrNotLeader
 	}
 	if s.confUnapplied() || s.node.ConfIndex() > s.tableIndex {
