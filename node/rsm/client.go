@@ -31,7 +31,12 @@ type Client struct {
 	resend  time.Duration
 	seq     uint64
 	leader  int // index into servers of the server we try next
-	cur     *call
+	// probe walks the servers in turn on every unanswered send, apart from the
+	// redirects' hints: a hint to a silent server (a stale leader, named by a member
+	// that was removed and does not know it) must not send the walk back to where it
+	// was, or two servers can keep the client away from the live ones for good.
+	probe int
+	cur   *call
 }
 
 type call struct {
@@ -71,7 +76,8 @@ func (cl *Client) Handle(_ time.Duration, in c.Input) []c.Effect {
 			return cl.frontTimeout()
 		}
 		if in.ID == timerResend && cl.cur != nil {
-			cl.leader = (cl.leader + 1) % len(cl.servers)
+			cl.probe = (cl.probe + 1) % len(cl.servers)
+			cl.leader = cl.probe
 			return cl.send()
 		}
 	case c.Receive:
@@ -126,8 +132,8 @@ func (cl *Client) receive(msg c.Message) []c.Effect {
 			cl.leader = i
 			return cl.send()
 		}
-		// No leader known yet: wait a little, then try the next server.
-		cl.leader = (cl.leader + 1) % len(cl.servers)
+		// No leader known yet: wait a little, then try the next server (the resend
+		// timer moves the probe on; moving it here too would skip every other server).
 		return []c.Effect{c.SetTimer{ID: timerResend, After: cl.resend / 4}}
 	}
 	return nil

@@ -101,6 +101,10 @@ var hunts = []struct {
 	// applied after all, the write applies twice (first seed 82; 9 of 300 seeds fail).
 	// Only the all workload's front clients go through a server's front.
 	{"all", "rsm.forward-twice", "", 300},
+	// A snapshot leaves the member table out: a member that restores from it forgets the
+	// changes before it, and its table disagrees with the others' at the same index
+	// (first seed 1; 88 of 300 seeds fail).
+	{"members", "rsm.snapshot-drops-members", "", 300},
 }
 
 // notYetHunted are planted bugs the simulator does not yet catch within a few hundred seeds

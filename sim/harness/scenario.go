@@ -75,8 +75,12 @@ func Extract(workloadName string, cfg workload.Config, sys sim.System, opts sim.
 	if res.Script == nil {
 		return Scenario{}, fmt.Errorf("extract seed %d: the run recorded no script (a scripted or panicked run)", opts.Seed)
 	}
+	w, err := workload.Lookup(workloadName)
+	if err != nil {
+		return Scenario{}, fmt.Errorf("extract seed %d: %w", opts.Seed, err)
+	}
 	return Scenario{
-		Workload: workloadName, Nodes: sys.Servers, Keys: cfg.Keys, Bugs: cfg.Bugs.Names(),
+		Workload: workloadName, Nodes: sys.Servers - w.Spares, Keys: cfg.Keys, Bugs: cfg.Bugs.Names(),
 		Seed: opts.Seed, OpTimeout: sim.Dur(opts.OpTimeout), Liveness: sim.Dur(opts.Liveness),
 		Script: *res.Script,
 	}, nil

@@ -337,7 +337,9 @@ func clientCands(s Scenario) []Scenario {
 	return out
 }
 
-// serverCands removes the highest-numbered server, with the faults that name it.
+// serverCands removes the highest-numbered member, with the faults that name it. The
+// nodes numbered after it (a workload's spare servers, then the clients) move down by one,
+// as they do in the smaller system.
 func serverCands(s Scenario) []Scenario {
 	if s.Nodes <= 1 || s.Workload == "register" && s.Nodes <= 3 {
 		return nil
@@ -345,12 +347,26 @@ func serverCands(s Scenario) []Scenario {
 	c := clone(s)
 	c.Nodes--
 	gone := sim.NodeID(s.Nodes)
+	renumber := func(id sim.NodeID) sim.NodeID {
+		if id > gone {
+			return id - 1
+		}
+		return id
+	}
 	c.Steps = slices.DeleteFunc(c.Steps, func(st sim.Step) bool { return st.Node == gone })
 	for i := range c.Steps {
-		c.Steps[i].Cut = slices.DeleteFunc(c.Steps[i].Cut, func(l [2]sim.NodeID) bool { return l[0] == gone || l[1] == gone })
+		st := &c.Steps[i]
+		st.Cut = slices.DeleteFunc(st.Cut, func(l [2]sim.NodeID) bool { return l[0] == gone || l[1] == gone })
+		st.Node = renumber(st.Node)
+		for j := range st.Cut {
+			st.Cut[j] = [2]sim.NodeID{renumber(st.Cut[j][0]), renumber(st.Cut[j][1])}
+		}
 	}
 	c.Steps = slices.DeleteFunc(c.Steps, func(st sim.Step) bool { return st.Kind == sim.StepPartition && len(st.Cut) == 0 })
 	c.Halts = slices.DeleteFunc(c.Halts, func(h sim.HaltRestart) bool { return h.Node == gone })
+	for i := range c.Halts {
+		c.Halts[i].Node = renumber(c.Halts[i].Node)
+	}
 	return []Scenario{c}
 }
 

@@ -29,8 +29,9 @@ func membersWorkload() Workload {
 			"removes voters (the leader half the time) and reads the member table, on a cluster with three spare processes; " +
 			"checked by the kv model, the watch checks and the membership checks (tables step by one change, agree per index, " +
 			"match the admin's results; a removed member applies nothing after its removal)",
-		Bugs:  kvBugs(),
-		Build: buildMembers,
+		Bugs:   kvBugs(),
+		Build:  buildMembers,
+		Spares: spares,
 	}
 }
 
@@ -47,6 +48,11 @@ func buildMembers(cfg Config) (sim.System, error) {
 	sys, err := raftSystem("members", all, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{},
 		func(rc *rsm.Config, r *rand.Rand) {
 			rc.FollowerReads = r.IntN(2) == 0
+			// Snapshots carry the member table: swarm how often a process takes them
+			// and how much log it keeps, so that restarts and lagging members restore
+			// tables from snapshots after a few changes, not only after 40 entries.
+			rc.SnapshotEvery = []uint64{4, 8, 40}[r.IntN(3)]
+			rc.Keep = min(rc.Keep, rc.SnapshotEvery/2)
 			if int(rc.ID) > n {
 				rc.Peers = nil // a spare: it joins when the admin adds it
 				return
@@ -140,6 +146,7 @@ type adminClient struct {
 	r       *rand.Rand
 	seq     uint64
 	leader  int
+	probe   int
 	table   table
 	known   bool // the table is what the last answer said (no unknown outcome since)
 	added   map[uint64]bool
@@ -175,7 +182,8 @@ func (a *adminClient) Handle(_ time.Duration, in component.Input) []component.Ef
 			return a.finish(component.Info, "info")
 		}
 		a.cur.maybe = true
-		a.leader = (a.leader + 1) % len(a.servers)
+		a.probe = (a.probe + 1) % len(a.servers) // as rsm.Client: hints aside
+		a.leader = a.probe
 		return a.send(150 * time.Millisecond)
 	case component.Receive:
 		return a.receive(in.Msg)
@@ -263,7 +271,6 @@ func (a *adminClient) receive(msg component.Message) []component.Effect {
 			a.leader = i
 			return a.send(150 * time.Millisecond)
 		}
-		a.leader = (a.leader + 1) % len(a.servers)
 		return []component.Effect{component.SetTimer{ID: timerAdminResend, After: 40 * time.Millisecond}}
 	case rsm.Reply:
 		if m.Seq != a.cur.req.Seq {

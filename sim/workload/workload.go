@@ -23,6 +23,10 @@ type Workload struct {
 	Description string
 	Bugs        bugs.Catalog
 	Build       func(Config) (sim.System, error)
+	// Spares is how many servers a system has beyond Config.Nodes: processes that start
+	// outside the cluster and join it (numbered after the members). A scenario records
+	// Config.Nodes, so it needs them to tell the two apart.
+	Spares int
 }
 
 // All returns the built-in workloads, sorted by name.

@@ -1,6 +1,7 @@
 package memberapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math/rand/v2"
@@ -43,18 +44,11 @@ func (a *API) list(ms []rsm.Member) []etcdapi.Member {
 		for i := range out {
 			if an, ok := srv.Announced(out[i].ID); ok {
 				out[i].ClientURLs = an.ClientURLs
-				out[i].Name = cmp(out[i].Name, an.Name)
+				out[i].Name = cmp.Or(out[i].Name, an.Name)
 			}
 		}
 	})
 	return out
-}
-
-func cmp(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // MemberAdd implements etcdapi.MemberChanger: the new member gets a fresh random ID and is
