@@ -45,6 +45,13 @@ var nemesisKinds = []func() Nemesis{
 	func() Nemesis { return &linkNemesis{kind: "reorder"} },
 }
 
+// nemesisGroups are the names Jepsen users write for a family of faults (jepsen.nemesis.
+// combined's :partition and :packet), each standing for every kind of the family.
+var nemesisGroups = map[string][]string{
+	"partition": {"partition-halves", "partition-leader", "partition-ring", "partition-bridge", "partition-oneway"},
+	"packet":    {"loss", "delay", "duplicate", "reorder"},
+}
+
 // NemesisNames lists every nemesis name (what "all" expands to).
 func NemesisNames() []string {
 	var out []string
@@ -80,8 +87,12 @@ func Nemeses(names ...string) ([]Nemesis, error) {
 				}
 			case byName[name] != nil:
 				add(name)
+			case nemesisGroups[name] != nil:
+				for _, n := range nemesisGroups[name] {
+					add(n)
+				}
 			default:
-				return nil, fmt.Errorf("jepsen: unknown nemesis %q (known: all, %s)", name, strings.Join(NemesisNames(), ", "))
+				return nil, fmt.Errorf("jepsen: unknown nemesis %q (known: all, partition, packet, %s)", name, strings.Join(NemesisNames(), ", "))
 			}
 		}
 	}

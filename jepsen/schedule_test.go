@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // named is a nemesis that only has a name.
@@ -56,4 +57,29 @@ func TestScheduleCoversEveryKind(t *testing.T) {
 			}
 		}
 	}
+}
+
+// Jepsen users name fault families: partition is every partition kind, packet every
+// link fault; a family and one of its members given together count once.
+func TestNemesisFamilies(t *testing.T) {
+	names := func(args ...string) []string {
+		nems, err := Nemeses(args...)
+		require.NoError(t, err)
+		var out []string
+		for _, n := range nems {
+			out = append(out, n.Name())
+		}
+		return out
+	}
+	assert.Equal(t, []string{"partition-halves", "partition-leader", "partition-ring", "partition-bridge", "partition-oneway", "kill"},
+		names("partition-halves,partition", "kill"))
+	assert.Equal(t, []string{"pause", "clock", "loss", "delay", "duplicate", "reorder"}, names("pause,clock,packet"))
+	for _, group := range nemesisGroups {
+		for _, n := range group {
+			assert.Contains(t, NemesisNames(), n)
+		}
+	}
+	_, err := Nemeses("partition,meteor")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `unknown nemesis "meteor" (known: all, partition, packet,`)
 }

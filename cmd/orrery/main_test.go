@@ -46,7 +46,7 @@ func TestSimRunIsReproducible(t *testing.T) {
 // replay fails again with the same trace hash; orrery check confirms the written history.
 func TestBugSweepReplayAndCheck(t *testing.T) {
 	out := t.TempDir()
-	code, sweep, _ := orrery(t, "sim", "sweep", "--seeds", "1-200", "--jobs", "2", "--stop-after", "1",
+	code, sweep, _ := orrery(t, "sim", "sweep", "--workload", "register", "--seeds", "1-200", "--jobs", "2", "--stop-after", "1",
 		"--bug", "register.skip-writeback", "--out", out)
 	require.Equal(t, exitViolation, code, sweep)
 	assert.Contains(t, sweep, "seeds run:")

@@ -19,7 +19,7 @@ import (
 // what a seed does. The replay command is rebuilt from them.
 func worldFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "workload", Value: "register", Usage: "workload to run (" + strings.Join(workload.Names(), ", ") + ")"},
+		&cli.StringFlag{Name: "workload", Value: "all", Usage: "workload to run (" + strings.Join(workload.Names(), ", ") + "; all is the etcd stack, register the ABD example)"},
 		&cli.IntFlag{Name: "nodes", Usage: "servers (0 = the workload's default)"},
 		&cli.IntFlag{Name: "clients", Usage: "concurrent clients (0 = the workload's default)"},
 		&cli.IntFlag{Name: "keys", Usage: "size of the key space (0 = the workload's default)"},
@@ -100,8 +100,11 @@ func replayFlags(c *cli.Context) []string {
 }
 
 // replayCommand is the exact command that re-runs one seed.
-func (s setup) replayCommand(seed uint64) string {
-	args := append([]string{selfCommand(), "sim", "run", "--seed", fmt.Sprint(seed)}, s.replay...)
+func (s setup) replayCommand(seed uint64) string { return replayCommand(s.replay, seed) }
+
+// replayCommand is the command that re-runs one seed of a sweep run with these world flags.
+func replayCommand(flags []string, seed uint64) string {
+	args := append([]string{selfCommand(), "sim", "run", "--seed", fmt.Sprint(seed)}, flags...)
 	return strings.Join(args, " ")
 }
 

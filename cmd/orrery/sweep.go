@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +26,21 @@ func simSweep(c *cli.Context) error {
 	if c.Int("jobs") < 1 {
 		return usagef("--jobs must be at least 1, got %d", c.Int("jobs"))
 	}
+	shard, err := sweepShard(c)
+	if err != nil {
+		return err
+	}
+	if shard != "" {
+		k, n, _ := harness.ParseShard(shard)
+		seeds = harness.Shard(seeds, k, n)
+	}
 	w := c.App.Writer
-	fmt.Fprintf(w, "sweep: %d seeds  workload: %s  servers: %d  clients: %d  faults: %s  jobs: %d\n",
-		len(seeds), s.workload, s.sys.Servers, s.sys.Clients, s.opts.Faults, c.Int("jobs"))
+	onShard := ""
+	if shard != "" {
+		onShard = "  shard: " + shard
+	}
+	fmt.Fprintf(w, "sweep: %d seeds%s  workload: %s  servers: %d  clients: %d  faults: %s  jobs: %d\n",
+		len(seeds), onShard, s.workload, s.sys.Servers, s.sys.Clients, s.opts.Faults, c.Int("jobs"))
 	prog := newProgress(w, len(seeds), c.Bool("progress") || isTerminal(w))
 	sum, err := harness.Sweep(harness.SweepConfig{
 		System: s.sys, Options: s.opts, Seeds: seeds, Jobs: c.Int("jobs"), Checker: s.chk,
@@ -37,6 +50,12 @@ func simSweep(c *cli.Context) error {
 	prog.finish()
 	if err != nil {
 		return usagef("%v", err)
+	}
+	if path := c.String("json"); path != "" {
+		rep := harness.NewReport(sum, s.replay, c.String("seeds"), shard)
+		if err := writeReport(path, rep); err != nil {
+			return cli.Exit(fmt.Sprintf("orrery sim sweep: --json: %v", err), exitUsage)
+		}
 	}
 	printSummary(w, sum)
 	for _, u := range sum.Unknown {
@@ -49,6 +68,100 @@ func simSweep(c *cli.Context) error {
 		return nil
 	}
 	return reportFailures(c, s, sum)
+}
+
+// sweepShard is --shard, else the shard a Kubernetes Indexed Job gives this pod
+// (JOB_COMPLETION_INDEX counts from 0; the count comes from JOB_COMPLETION_COUNT, which
+// the Job's manifest sets), else "" for the whole seed list.
+func sweepShard(c *cli.Context) (string, error) {
+	if c.IsSet("shard") {
+		if _, _, err := harness.ParseShard(c.String("shard")); err != nil {
+			return "", usagef("--shard: %v", err)
+		}
+		return c.String("shard"), nil
+	}
+	idx, hasIdx := os.LookupEnv("JOB_COMPLETION_INDEX")
+	count, hasCount := os.LookupEnv("JOB_COMPLETION_COUNT")
+	switch {
+	case !hasIdx && !hasCount:
+		return "", nil
+	case !hasIdx || !hasCount:
+		return "", usagef("JOB_COMPLETION_INDEX and JOB_COMPLETION_COUNT must be set together (got index %q, count %q)", idx, count)
+	}
+	i, err := strconv.Atoi(strings.TrimSpace(idx))
+	if err != nil || i < 0 {
+		return "", usagef("JOB_COMPLETION_INDEX: want an integer >= 0, got %q", idx)
+	}
+	shard := fmt.Sprintf("%d/%s", i+1, strings.TrimSpace(count))
+	if _, _, err := harness.ParseShard(shard); err != nil {
+		return "", usagef("JOB_COMPLETION_INDEX %s and JOB_COMPLETION_COUNT %s: %v", idx, count, err)
+	}
+	return shard, nil
+}
+
+func writeReport(path string, rep harness.Report) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := rep.WriteJSON(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// simMerge combines shard reports: the same summary a single sweep over their seeds
+// prints, with every failing seed's replay command.
+func simMerge(c *cli.Context) error {
+	if c.NArg() == 0 {
+		return usagef("sim merge: want the JSON summaries of the shards (sim sweep --json FILE)")
+	}
+	var reps []harness.Report
+	for _, path := range c.Args().Slice() {
+		f, err := os.Open(path)
+		if err != nil {
+			return usagef("sim merge: %v", err)
+		}
+		rep, err := harness.ReadReport(f)
+		f.Close()
+		if err != nil {
+			return usagef("sim merge: %s: %v", path, err)
+		}
+		reps = append(reps, rep)
+	}
+	merged, missing, err := harness.MergeReports(reps)
+	if err != nil {
+		return usagef("sim %v", err)
+	}
+	if path := c.String("json"); path != "" {
+		if err := writeReport(path, merged); err != nil {
+			return cli.Exit(fmt.Sprintf("orrery sim merge: --json: %v", err), exitUsage)
+		}
+	}
+	sum, err := merged.Summary()
+	if err != nil {
+		return usagef("sim merge: %v", err)
+	}
+	w := c.App.Writer
+	fmt.Fprintf(w, "merge: %d reports, %d seeds of %s  setup: %s\n", len(reps), sum.Seeds, merged.Planned, strings.Join(merged.Setup, " "))
+	printSummary(w, sum)
+	for _, f := range sum.Failures {
+		fmt.Fprintf(w, "FAIL seed %d (%s): %s\n  replay: %s\n", f.Result.Seed, f.Kind, oneLine(f.Problem), replayCommand(merged.Setup, f.Result.Seed))
+	}
+	for _, u := range sum.Unknown {
+		fmt.Fprintf(w, "UNKNOWN seed %d: %s\n  replay: %s\n", u.Result.Seed, u.Problem, replayCommand(merged.Setup, u.Result.Seed))
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(w, "INCOMPLETE: no report for shard %s\n", strings.Join(missing, ", "))
+	}
+	switch {
+	case len(sum.Failures) > 0:
+		return cli.Exit("", exitViolation)
+	case len(sum.Unknown) > 0 || len(missing) > 0:
+		return cli.Exit("", exitInconclusive)
+	}
+	return nil
 }
 
 func printSummary(w io.Writer, sum harness.Summary) {

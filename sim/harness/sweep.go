@@ -28,6 +28,7 @@ type SweepConfig struct {
 // Summary is what a sweep found.
 type Summary struct {
 	Seeds    int
+	Ran      []uint64  // the seeds that ran, sorted
 	Failures []Outcome // safety and liveness failures, in seed order
 	Unknown  []Outcome // checker timeouts
 	Safety   int
@@ -140,6 +141,7 @@ func runSweepSeed(cfg SweepConfig, opts sim.Options) (Outcome, error) {
 
 func (s *Summary) add(o Outcome) {
 	s.Seeds++
+	s.Ran = append(s.Ran, o.Result.Seed)
 	if o.determinism {
 		s.Checked++
 	}
@@ -171,6 +173,7 @@ func (s *Summary) sort() {
 	bySeed := func(a, b Outcome) int { return cmpSeed(a.Result.Seed, b.Result.Seed) }
 	slicesSortFunc(s.Failures, bySeed)
 	slicesSortFunc(s.Unknown, bySeed)
+	slices.Sort(s.Ran)
 }
 
 func addCounts(to, from map[string]int) map[string]int {
