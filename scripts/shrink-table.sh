@@ -24,6 +24,7 @@ m raft.commit-old-term raftlog 30 partition 1-4000
 m kv.stale-read kv 30 all 1-300
 m kv.txn-nonatomic kv 30 all 1-300
 m kv.watch-skip watch 30 all 1-300
+m kv.watch-prevkv-self kv 30 all 1-300
 m kv.lease-early lock 30 all 1-300
 m rsm.forward-twice all 30 all 1-300
 m rsm.snapshot-drops-members members 30 all 1-300

@@ -7,6 +7,7 @@ const (
 	BugWatchSkip    = "kv.watch-skip"
 	BugLeaseEarly   = "kv.lease-early"
 	BugTxnNonAtomic = "kv.txn-nonatomic"
+	BugWatchPrevKV  = "kv.watch-prevkv-self"
 )
 
 // Bugs is the catalog of planted bugs. Config.Bugs switches them on; the zero Set is correct.
@@ -27,5 +28,11 @@ var Bugs = bugs.Catalog{
 		Name: BugTxnNonAtomic,
 		Description: "a txn applies its operations one revision each instead of all at one " +
 			"revision: a watcher or a read at an intermediate revision sees half a txn",
+	},
+	{
+		Name: BugWatchPrevKV,
+		Description: "a watch event's PrevKV is looked up at the event's own revision instead of the one " +
+			"before: an update carries itself as its previous version, a delete its tombstone; every " +
+			"watcher gets the same wrong stream, so only a check against the store's history sees it",
 	},
 }

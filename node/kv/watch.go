@@ -40,11 +40,12 @@ const maxEventsPerResponse = 1000
 // compaction overtake a cursor, the watcher gets a compacted response and is cancelled,
 // like an etcd watcher that fell behind.
 type WatchHub struct {
-	s        *Store
-	watchers map[int64]*watcher
-	order    []*watcher // the watchers by ID: Take's order, without sorting each time
-	nextID   int64
-	skipBug  bool // BugWatchSkip is on
+	s         *Store
+	watchers  map[int64]*watcher
+	order     []*watcher // the watchers by ID: Take's order, without sorting each time
+	nextID    int64
+	skipBug   bool // BugWatchSkip is on
+	prevKVBug bool // BugWatchPrevKV is on
 }
 
 type watcher struct {
@@ -58,7 +59,7 @@ type watcher struct {
 }
 
 func newWatchHub(s *Store) *WatchHub {
-	return &WatchHub{s: s, watchers: map[int64]*watcher{}, skipBug: s.cfg.Bugs.On(BugWatchSkip)}
+	return &WatchHub{s: s, watchers: map[int64]*watcher{}, skipBug: s.cfg.Bugs.On(BugWatchSkip), prevKVBug: s.cfg.Bugs.On(BugWatchPrevKV)}
 }
 
 // Watch creates a watcher and returns its ID: req.WatchID, or the lowest free ID counting
@@ -183,7 +184,11 @@ func (h *WatchHub) revisionEvents(w *watcher, rev int64, evs []Event) []Event {
 		}
 		ev := e.event()
 		if w.req.PrevKV && !(ev.Type == EventPut && ev.KV.CreateRevision == rev) {
-			ev.PrevKV = h.s.prevKV(e.kv.Key, rev)
+			at := rev
+			if h.prevKVBug {
+				at++
+			}
+			ev.PrevKV = h.s.prevKV(e.kv.Key, at)
 		}
 		evs = append(evs, ev)
 	}

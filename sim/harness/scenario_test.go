@@ -90,6 +90,7 @@ func TestShrinkPlantedBugs(t *testing.T) {
 		{"all", "rsm.forward-twice", 168, 30, "all"},
 		{"members", "rsm.snapshot-drops-members", 5, 30, "all"},
 		{"watch", "kv.watch-skip", 1, 30, "all"},
+		{"kv", "kv.watch-prevkv-self", 1, 30, "all"},
 		{"lock", "kv.lease-early", 12, 30, "all"},
 		{"raftreg", "raft.read-without-quorum", 531, 30, "all"},
 		{"raftlog", "raft.ack-before-sync", 91, 30, "all"},

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -22,6 +23,15 @@ import (
 // them. Every revision a client releases is observed, so is every revision delivered again
 // that differs from the one released, and so is the revision of every txn the client saw
 // committed; checkWatches holds them to etcd's promises.
+//
+// Agreement is not completeness: a store that dropped one kind of event, or sent wrong
+// values, from every watcher alike would pass the checks above. So each client also
+// replays its own stream into the store it implies (watches ask for PrevKV), and holds
+// that replay to the store itself: every event's PrevKV, version and create revision must
+// follow from the replayed state, and every read the client completes (at the revision its
+// response reports) must find exactly the keys and values the replay holds at that
+// revision. Reads are checked for linearizability on their own, so a replay that differs
+// from one is a watch that missed, invented or altered a change.
 
 var watchPrefix = []byte("k")
 
@@ -47,6 +57,27 @@ type watchingClient struct {
 	released map[int64]string // every revision released, as revisionLine
 	heard    bool             // progress since the timer was set
 	op       component.Op     // the operation in flight
+	// pendingEvs holds the events of each pending revision, for the replay.
+	pendingEvs map[int64][]kv.Event
+	// replay is, per watched key, every version the stream released: the key's state
+	// from each revision on, nil once deleted.
+	replay map[string][]keyAt
+	reads  []readCheck // completed reads above last, checked once the stream gets there
+	wrong  bool        // a replay check failed: report only the first
+}
+
+// keyAt is a key's state from revision rev on (kv nil: absent).
+type keyAt struct {
+	rev int64
+	kv  *kv.KeyValue
+}
+
+// readCheck is a completed read: at revision rev, the keys in [key, end) (one key when
+// end is nil) held exactly kvs.
+type readCheck struct {
+	rev      int64
+	key, end []byte
+	kvs      []kv.KeyValue
 }
 
 func newWatchingClient(id component.NodeID, servers []component.NodeID, r *rand.Rand, rewind bool) *watchingClient {
@@ -54,6 +85,7 @@ func newWatchingClient(id component.NodeID, servers []component.NodeID, r *rand.
 		Client: rsm.NewClient(id, servers, kvCodec{}, 150*time.Millisecond),
 		id:     id, servers: servers, r: r, rewind: rewind, next: r.IntN(len(servers)), last: 1,
 		pending: map[int64]string{}, released: map[int64]string{},
+		pendingEvs: map[int64][]kv.Event{}, replay: map[string][]keyAt{},
 	}
 }
 
@@ -72,9 +104,10 @@ func (w *watchingClient) Handle(now time.Duration, in component.Input) []compone
 		case rsm.Pushed:
 			return w.events(m.Data)
 		case rsm.Reply:
-			return w.txnCommitted(m, w.Client.Handle(now, in))
+			return w.readCompleted(m.Result, w.txnCommitted(m, w.Client.Handle(now, in)))
 		case rsm.Answer:
-			return w.txnCommitted(rsm.Reply{Seq: m.ID, Result: m.Result}, w.Client.Handle(now, in))
+			effs := w.Client.Handle(now, in)
+			return w.readCompleted(m.Result, w.txnCommitted(rsm.Reply{Seq: m.ID, Result: m.Result}, effs))
 		}
 	}
 	return w.Client.Handle(now, in)
@@ -101,7 +134,7 @@ func (w *watchingClient) subscribe(from int64) []component.Effect {
 	if w.key != nil {
 		key, end = w.key, w.end
 	}
-	wr := kv.WatchRequest{Key: key, RangeEnd: end, StartRevision: from}
+	wr := kv.WatchRequest{Key: key, RangeEnd: end, StartRevision: from, PrevKV: true}
 	req := rsm.Request{Client: uint64(w.id), Stream: true, Payload: kv.EncodeWatchRequest(wr)}
 	return []component.Effect{
 		component.Send{To: w.servers[w.next], Msg: req},
@@ -124,10 +157,11 @@ func (w *watchingClient) events(data []byte) []component.Effect {
 	}
 	var effs []component.Effect
 	for rev, evs := range byRevision(resp.Events) {
-		line := revisionLine(rev, evs)
+		line := revisionLine(rev, eventTexts(evs))
 		switch {
 		case rev > w.last:
 			w.pending[rev] = line
+			w.pendingEvs[rev] = evs
 		case line != w.released[rev]:
 			effs = append(effs, component.Observe{Kind: "watch-again", Value: line})
 		}
@@ -137,29 +171,188 @@ func (w *watchingClient) events(data []byte) []component.Effect {
 		if !ok {
 			break
 		}
+		evs := w.pendingEvs[w.last+1]
 		delete(w.pending, w.last+1)
+		delete(w.pendingEvs, w.last+1)
 		w.last++
 		w.released[w.last] = line
 		w.heard = true
 		effs = append(effs, component.Observe{Kind: "watch", Value: line})
+		effs = w.noteWrong(effs, w.apply(w.last, evs))
 	}
+	return w.checkReads(effs)
+}
+
+// apply replays one released revision, checking each event against the state before it:
+// an update or delete carries the previous version as PrevKV, a put counts the key's
+// versions from 1 since its creation, a delete removes a key that exists.
+func (w *watchingClient) apply(rev int64, evs []kv.Event) error {
+	for _, ev := range evs {
+		key := string(ev.KV.Key)
+		prev := w.stateAt(key, rev-1)
+		switch {
+		case !samePrev(prev, ev.PrevKV):
+			return fmt.Errorf("revision %d: %s carries prevKV %s, the stream so far says %s", rev, eventText(ev), kvText(ev.PrevKV), kvText(prev))
+		case ev.Type == kv.EventDelete && prev == nil:
+			return fmt.Errorf("revision %d: %s deletes a key the stream never created", rev, eventText(ev))
+		case ev.Type == kv.EventPut && prev == nil && (ev.KV.Version != 1 || ev.KV.CreateRevision != rev):
+			return fmt.Errorf("revision %d: %s creates the key with version %d, create revision %d", rev, eventText(ev), ev.KV.Version, ev.KV.CreateRevision)
+		case ev.Type == kv.EventPut && prev != nil && (ev.KV.Version != prev.Version+1 || ev.KV.CreateRevision != prev.CreateRevision):
+			return fmt.Errorf("revision %d: %s has version %d, create revision %d after %s", rev, eventText(ev), ev.KV.Version, ev.KV.CreateRevision, kvText(prev))
+		}
+		var now *kv.KeyValue
+		if ev.Type == kv.EventPut {
+			c := ev.KV
+			now = &c
+		}
+		w.replay[key] = append(w.replay[key], keyAt{rev: rev, kv: now})
+	}
+	return nil
+}
+
+// samePrev reports whether an event's PrevKV is the replayed state before it.
+func samePrev(prev, got *kv.KeyValue) bool {
+	if prev == nil || got == nil {
+		return prev == nil && got == nil
+	}
+	return sameKV(*prev, *got)
+}
+
+func sameKV(a, b kv.KeyValue) bool {
+	return string(a.Key) == string(b.Key) && string(a.Value) == string(b.Value) && a.CreateRevision == b.CreateRevision &&
+		a.ModRevision == b.ModRevision && a.Version == b.Version && a.Lease == b.Lease
+}
+
+func kvText(k *kv.KeyValue) string {
+	if k == nil {
+		return "nothing"
+	}
+	return fmt.Sprintf("%q=%q (mod %d, create %d, version %d, lease %d)", k.Key, k.Value, k.ModRevision, k.CreateRevision, k.Version, k.Lease)
+}
+
+// stateAt is key's replayed state at rev (nil: absent).
+func (w *watchingClient) stateAt(key string, rev int64) *kv.KeyValue {
+	h := w.replay[key]
+	i, _ := slices.BinarySearchFunc(h, rev+1, func(k keyAt, r int64) int { return cmpInt(k.rev, r) })
+	if i == 0 {
+		return nil
+	}
+	return h[i-1].kv
+}
+
+func cmpInt(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// readCompleted notes a read that completed ok, to compare with the replay at its revision.
+func (w *watchingClient) readCompleted(result []byte, effs []component.Effect) []component.Effect {
+	if (w.op.F != "get" && w.op.F != "mget") || !completedOK(effs, w.op.ID) {
+		return effs
+	}
+	a, err := kv.DecodeAnswer(result)
+	if err != nil || a.Range == nil {
+		return effs // Decode would not have completed it ok
+	}
+	rc := readCheck{rev: a.Range.Header.Revision, key: []byte(w.op.Key), kvs: a.Range.KVs}
+	if w.op.F == "mget" {
+		rc.key, rc.end = watchPrefix, kv.Prefix(watchPrefix)
+	}
+	w.reads = append(w.reads, rc)
+	return w.checkReads(effs)
+}
+
+// checkReads compares the reads the stream has reached with the replay.
+func (w *watchingClient) checkReads(effs []component.Effect) []component.Effect {
+	keep := w.reads[:0]
+	for _, rc := range w.reads {
+		if rc.rev > w.last {
+			keep = append(keep, rc)
+			continue
+		}
+		effs = w.noteWrong(effs, w.checkRead(rc))
+	}
+	w.reads = keep
 	return effs
 }
 
-// byRevision yields the events of a response grouped by revision, in order.
-func byRevision(evs []kv.Event) func(func(int64, []string) bool) {
-	return func(yield func(int64, []string) bool) {
-		for i := 0; i < len(evs); {
-			rev := evs[i].KV.ModRevision
-			var texts []string
-			for ; i < len(evs) && evs[i].KV.ModRevision == rev; i++ {
-				texts = append(texts, eventText(evs[i]))
-			}
-			if !yield(rev, texts) {
-				return
-			}
+func (w *watchingClient) checkRead(rc readCheck) error {
+	if !w.watches(rc.key) {
+		return nil
+	}
+	var want []kv.KeyValue
+	for _, key := range slices.Sorted(maps.Keys(w.replay)) {
+		if in := key == string(rc.key) || rc.end != nil && key >= string(rc.key) && key < string(rc.end); !in {
+			continue
+		}
+		if s := w.stateAt(key, rc.rev); s != nil {
+			want = append(want, *s)
 		}
 	}
+	if !slices.EqualFunc(want, rc.kvs, sameKV) {
+		return fmt.Errorf("a read at revision %d found %s, but the watch stream replayed to that revision holds %s", rc.rev, kvsText(rc.kvs), kvsText(want))
+	}
+	return nil
+}
+
+// watches reports whether the client's watch covers key (reads of a key it does not
+// watch have nothing to compare with).
+func (w *watchingClient) watches(key []byte) bool {
+	lo, hi := watchPrefix, kv.Prefix(watchPrefix)
+	if w.key != nil {
+		lo, hi = w.key, w.end
+	}
+	return string(key) >= string(lo) && (len(hi) == 1 && hi[0] == 0 || string(key) < string(hi))
+}
+
+func kvsText(kvs []kv.KeyValue) string {
+	if len(kvs) == 0 {
+		return "nothing"
+	}
+	var parts []string
+	for i := range kvs {
+		parts = append(parts, kvText(&kvs[i]))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// noteWrong turns the first failed replay check into an observation.
+func (w *watchingClient) noteWrong(effs []component.Effect, err error) []component.Effect {
+	if err == nil || w.wrong {
+		return effs
+	}
+	w.wrong = true
+	return append(effs, component.Observe{Kind: "watch-wrong", Value: err.Error()})
+}
+
+// byRevision yields the events of a response grouped by revision, in order.
+func byRevision(evs []kv.Event) func(func(int64, []kv.Event) bool) {
+	return func(yield func(int64, []kv.Event) bool) {
+		for i := 0; i < len(evs); {
+			rev := evs[i].KV.ModRevision
+			j := i
+			for j < len(evs) && evs[j].KV.ModRevision == rev {
+				j++
+			}
+			if !yield(rev, evs[i:j]) {
+				return
+			}
+			i = j
+		}
+	}
+}
+
+func eventTexts(evs []kv.Event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = eventText(ev)
+	}
+	return out
 }
 
 func eventText(ev kv.Event) string {
@@ -181,10 +374,7 @@ func revisionLine(rev int64, events []string) string {
 // client made of the reply): the events a watcher must see at that revision are exactly
 // the txn's puts.
 func (w *watchingClient) txnCommitted(m rsm.Reply, effs []component.Effect) []component.Effect {
-	if w.op.F != "txn" || !slices.ContainsFunc(effs, func(e component.Effect) bool {
-		c, ok := e.(component.Complete)
-		return ok && c.OpID == w.op.ID && c.Outcome == component.OK
-	}) {
+	if w.op.F != "txn" || !completedOK(effs, w.op.ID) {
 		return effs
 	}
 	r, err := kv.DecodeReply(m.Result)
@@ -199,12 +389,21 @@ func (w *watchingClient) txnCommitted(m rsm.Reply, effs []component.Effect) []co
 	return append(effs, component.Observe{Kind: "txn", Value: revisionLine(r.Txn.Header.Revision, evs)})
 }
 
+// completedOK reports whether effs complete operation id ok.
+func completedOK(effs []component.Effect, id uint64) bool {
+	return slices.ContainsFunc(effs, func(e component.Effect) bool {
+		c, ok := e.(component.Complete)
+		return ok && c.OpID == id && c.Outcome == component.OK
+	})
+}
+
 // checkWatches holds every client's watch stream to etcd's promises: revisions in order
 // with no gaps (every revision of this workload writes a "k" key, so a watcher of the
 // prefix must see each one) and no duplicates; the same events at each revision for
 // every watcher, every time it is delivered (a revision is atomic: a watcher sees all of
 // its events or none); and a txn's writes, all of them and nothing else, at the revision
-// its response reported.
+// its response reported; and, from each client's own replay, the completeness checks
+// above (PrevKV, versions, reads).
 func checkWatches(res sim.Result) error {
 	byRev := map[int64]string{}
 	var again, txns []sim.Observation
@@ -213,6 +412,8 @@ func checkWatches(res sim.Result) error {
 		switch o.Kind {
 		case "watch-error":
 			return fmt.Errorf("watcher %s: undecodable watch response: %s", o.Node, o.Value)
+		case "watch-wrong":
+			return fmt.Errorf("watcher %s: %s", o.Node, o.Value)
 		case "watch-again":
 			again = append(again, o)
 			continue
