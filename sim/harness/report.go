@@ -62,7 +62,7 @@ type SeedReport struct {
 
 // NewReport describes a finished sweep.
 func NewReport(sum Summary, setup []string, planned, shard string) Report {
-	r := Report{
+	return Report{
 		Version: ReportVersion, Setup: slices.Clone(setup), Planned: planned, Shard: shard,
 		Seeds: FormatSeeds(sum.Ran), Runs: sum.Seeds,
 		Safety: sum.Safety, Liveness: sum.Liveness, Panics: sum.Panics, Diverged: sum.Diverged, Checked: sum.Checked,
@@ -71,12 +71,11 @@ func NewReport(sum Summary, setup []string, planned, shard string) Report {
 		Probes: orEmpty(sum.Probes), Fired: orEmpty(sum.Fired), Declared: sum.Declared,
 		SimTime: sum.SimTime, Events: sum.Events, Wall: sum.Wall,
 	}
-	return r
 }
 
-func seedReports(os []Outcome) []SeedReport {
-	out := make([]SeedReport, 0, len(os))
-	for _, o := range os {
+func seedReports(outs []Outcome) []SeedReport {
+	out := make([]SeedReport, 0, len(outs))
+	for _, o := range outs {
 		out = append(out, SeedReport{Seed: o.Result.Seed, Kind: o.Kind, Problem: o.Problem, TraceHash: o.Result.TraceHash, Profile: o.Result.Profile.String()})
 	}
 	return out
