@@ -7,6 +7,7 @@ const (
 	BugWatchSkip    = "kv.watch-skip"
 	BugLeaseEarly   = "kv.lease-early"
 	BugTxnNonAtomic = "kv.txn-nonatomic"
+	BugStaleCompare = "kv.txn-stale-compare"
 )
 
 // Bugs is the catalog of planted bugs. Config.Bugs switches them on; the zero Set is correct.
@@ -27,5 +28,12 @@ var Bugs = bugs.Catalog{
 		Name: BugTxnNonAtomic,
 		Description: "a txn applies its operations one revision each instead of all at one " +
 			"revision: a watcher or a read at an intermediate revision sees half a txn",
+	},
+	{
+		Name: BugStaleCompare,
+		Description: "a txn's compares read the store as of the revision before the current one (a read view " +
+			"opened before the latest write), so a guard misses the write just before it: two optimistic txns " +
+			"that read the same version both commit, and the first one's update is lost; a transactional " +
+			"checker sees a lost append or two reads no order explains",
 	},
 }
