@@ -76,13 +76,23 @@ func (r Result) Kinds() []string {
 // value that is not a transaction or an element appended twice to one key; anomalies
 // are not errors but the Result.
 func Check(events []history.Event) (Result, error) {
-	txns, failed, err := load(events)
+	a, err := analyse(events)
 	if err != nil {
 		return Result{}, err
 	}
+	a.cycles()
+	return a.result(), nil
+}
+
+// analyse finds every anomaly but the cycles and builds the dependency graph.
+func analyse(events []history.Event) (*analysis, error) {
+	txns, failed, err := load(events)
+	if err != nil {
+		return nil, err
+	}
 	a, err := newAnalysis(txns, failed)
 	if err != nil {
-		return Result{}, err
+		return nil, err
 	}
 	a.internal()
 	for _, key := range a.keyOrder {
@@ -90,8 +100,7 @@ func Check(events []history.Event) (Result, error) {
 	}
 	a.realtimeEdges()
 	a.g.seal()
-	a.cycles()
-	return a.result(), nil
+	return a, nil
 }
 
 // analysis holds what Check learns on its way.

@@ -219,3 +219,26 @@ func TestHistoryFileRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []Mop{{Append: true, Key: "x", Elem: "1"}, {Key: "y", Read: []string{"1"}, Known: true}}, mops)
 }
+
+// A component the searches cannot finish (here: no budget at all) is still reported,
+// with a cycle walked along its edges and classified by them.
+func TestComponentBeyondTheBudget(t *testing.T) {
+	for _, tc := range []struct {
+		h    *hist
+		want string
+	}{
+		{(&hist{}).invoke(0, "r x, r y").invoke(1, "a x 1, a y 1").ok(1, "a x 1, a y 1").ok(0, "r x, r y 1"), "G-single"},
+		{(&hist{}).txn(0, "a x 1").txn(1, "r x"), "G-single-realtime"},
+		{(&hist{}).invoke(0, "r x, a y 1").invoke(1, "r y, a x 1").ok(0, "r x, a y 1").ok(1, "r y, a x 1"), "G2"},
+	} {
+		a, err := analyse(tc.h.events)
+		require.NoError(t, err)
+		comps := a.g.sccs()
+		require.Len(t, comps, 1)
+		c := newComponent(a.g, comps[0], 0)
+		for _, cl := range dataClasses {
+			assert.Nil(t, c.shortest(cl), "no budget, no search")
+		}
+		assert.Equal(t, tc.want, classify(c.anyCycle()))
+	}
+}

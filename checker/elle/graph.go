@@ -12,10 +12,13 @@ const (
 	rt                  // real time: the first completed before the second was invoked
 )
 
-var kindNames = []struct {
+type kindName struct {
 	k    kind
 	name string
-}{{ww, "ww"}, {wr, "wr"}, {rw, "rw"}, {rt, "rt"}}
+}
+
+// kindNames lists the kinds in the order searches and reports try them.
+var kindNames = []kindName{{ww, "ww"}, {wr, "wr"}, {rw, "rw"}, {rt, "rt"}}
 
 func (k kind) String() string {
 	for _, n := range kindNames {
@@ -96,10 +99,22 @@ func (g *graph) seal() {
 
 // sccs returns the strongly connected components with more than one transaction (the only
 // ones that hold cycles, as there are no self-edges), each sorted, in order of their
-// smallest member. Tarjan's algorithm.
+// smallest member.
 func (g *graph) sccs() [][]int {
-	n := len(g.out)
-	t := tarjan{g: g, index: make([]int, n), low: make([]int, n), onStack: make([]bool, n)}
+	succ := make([][]int, len(g.out))
+	for v, es := range g.out {
+		for _, e := range es {
+			succ[v] = append(succ[v], e.to)
+		}
+	}
+	return sccsOf(succ)
+}
+
+// sccsOf is Tarjan's algorithm over successor lists: the components of more than one
+// node, each sorted, in order of their smallest member.
+func sccsOf(succ [][]int) [][]int {
+	n := len(succ)
+	t := tarjan{succ: succ, index: make([]int, n), low: make([]int, n), onStack: make([]bool, n)}
 	for i := range t.index {
 		t.index[i] = -1
 	}
@@ -113,7 +128,7 @@ func (g *graph) sccs() [][]int {
 }
 
 type tarjan struct {
-	g          *graph
+	succ       [][]int
 	index, low []int
 	onStack    []bool
 	stack      []int
@@ -126,13 +141,13 @@ func (t *tarjan) visit(v int) {
 	t.next++
 	t.stack = append(t.stack, v)
 	t.onStack[v] = true
-	for _, e := range t.g.out[v] {
+	for _, w := range t.succ[v] {
 		switch {
-		case t.index[e.to] < 0:
-			t.visit(e.to)
-			t.low[v] = min(t.low[v], t.low[e.to])
-		case t.onStack[e.to]:
-			t.low[v] = min(t.low[v], t.index[e.to])
+		case t.index[w] < 0:
+			t.visit(w)
+			t.low[v] = min(t.low[v], t.low[w])
+		case t.onStack[w]:
+			t.low[v] = min(t.low[v], t.index[w])
 		}
 	}
 	if t.low[v] != t.index[v] {

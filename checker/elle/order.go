@@ -149,10 +149,13 @@ func (a *analysis) realtimeEdges() {
 }
 
 // cycles reports, for each strongly connected component, a shortest cycle of every data
-// class it holds, and of the realtime variant of each class it does not.
+// class it holds, and of the realtime variant of each class it does not. A component
+// always holds some cycle; should the searches find none (their budget spent), a cycle
+// walked by following edges is reported under the class its edges make.
 func (a *analysis) cycles() {
 	for _, nodes := range a.g.sccs() {
-		c := newComponent(a.g, nodes)
+		c := newComponent(a.g, nodes, searchBudget)
+		found := false
 		for _, cl := range dataClasses {
 			cyc := c.shortest(cl)
 			if cyc == nil {
@@ -161,12 +164,26 @@ func (a *analysis) cycles() {
 			}
 			if cyc != nil {
 				a.reportCycle(cl.name, cyc)
+				found = true
 			}
+		}
+		if !found {
+			cyc := c.anyCycle()
+			a.reportCycle(classify(cyc), cyc)
 		}
 	}
 }
 
+// reportCycle spells a cycle out from its first transaction in the history, so that the
+// same cycle reads the same whichever member the search started from.
 func (a *analysis) reportCycle(kind string, cyc []step) {
+	first := 0
+	for i, s := range cyc {
+		if s.from < cyc[first].from {
+			first = i
+		}
+	}
+	cyc = append(cyc[first:len(cyc):len(cyc)], cyc[:first]...)
 	var text string
 	txns := make([]*Txn, len(cyc))
 	for i, s := range cyc {
