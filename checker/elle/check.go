@@ -12,8 +12,8 @@ import (
 // Model is the name `orrery check --model` knows this checker by.
 const Model = "append"
 
-// The anomalies that are not cycles, besides the cycle classes (G0, G1c, G-single, G2 and
-// their -realtime variants).
+// The anomalies that are not cycles (the cycle classes are G0, G1c, GSingle, G2 and their
+// "-realtime" forms).
 const (
 	G1a               = "G1a"                // a read saw an element a failed transaction appended
 	G1b               = "G1b"                // a read ended in an element its writer appended over later

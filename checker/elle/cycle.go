@@ -14,11 +14,19 @@ type class struct {
 	needRT bool // at least one rt edge (else it is the data class)
 }
 
+// The cycle classes' names; realtimeOf adds "-realtime".
+const (
+	G0      = "G0"       // write cycle
+	G1c     = "G1c"      // circular information flow
+	GSingle = "G-single" // read skew: one anti-dependency
+	G2      = "G2"       // write skew and friends: several anti-dependencies
+)
+
 var dataClasses = []class{
-	{name: "G0", allow: ww},
-	{name: "G1c", allow: ww | wr, needWR: true},
-	{name: "G-single", allow: ww | wr | rw, rws: 1},
-	{name: "G2", allow: ww | wr | rw, rws: 2},
+	{name: G0, allow: ww},
+	{name: G1c, allow: ww | wr, needWR: true},
+	{name: GSingle, allow: ww | wr | rw, rws: 1},
+	{name: G2, allow: ww | wr | rw, rws: 2},
 }
 
 // realtimeOf is a data class with real-time edges allowed and at least one required.
@@ -290,14 +298,14 @@ func classify(cyc []step) string {
 			rts = true
 		}
 	}
-	name := dataClasses[0].name
+	name := G0
 	switch {
 	case rws >= 2:
-		name = dataClasses[3].name
+		name = G2
 	case rws == 1:
-		name = dataClasses[2].name
+		name = GSingle
 	case wrs:
-		name = dataClasses[1].name
+		name = G1c
 	}
 	if rts {
 		return realtimeOf(class{name: name}).name

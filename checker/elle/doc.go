@@ -52,6 +52,10 @@
 //     edges too, at least one of them; reported for a component only where the data
 //     class itself has no cycle there. They break strict serializability alone.
 //
+// The searches are bounded (so a huge component of a badly broken history cannot stall
+// the check); a component they could not finish is still reported, with a cycle walked
+// along its edges and named by the kinds of those edges.
+//
 // Without a cycle:
 //   - G1a (aborted read): a read saw an element of a failed transaction;
 //   - G1b (intermediate read): a read ended in an element whose transaction appended to
