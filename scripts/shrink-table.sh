@@ -23,6 +23,7 @@ m raft.vote-twice raftlog 12 crash,partition 1-1000
 m raft.commit-old-term raftlog 30 partition 1-4000
 m kv.stale-read kv 30 all 1-300
 m kv.txn-nonatomic kv 30 all 1-300
+m kv.txn-stale-compare append 30 all 1-300
 m kv.watch-skip watch 30 all 1-300
 m kv.watch-prevkv-self kv 30 all 1-300
 m kv.lease-early lock 30 all 1-300

@@ -83,6 +83,30 @@ func TestCheckAcceptsALinearizableHistory(t *testing.T) {
 	assert.Contains(t, out, "ok: linearizable (2 operations on 1 keys, model register)")
 }
 
+// The list-append histories of checker/elle's golden tests, through the command line.
+func TestCheckAppendModel(t *testing.T) {
+	dir := filepath.Join("..", "..", "checker", "elle", "testdata")
+	code, out, _ := orrery(t, "check", filepath.Join(dir, "concurrent.ok.jsonl"), "--model", "append")
+	assert.Equal(t, exitOK, code, out)
+	assert.Equal(t, "ok: strict serializable (4 transactions on 3 keys)\n", out)
+
+	code, out, _ = orrery(t, "check", "--model", "append", filepath.Join(dir, "read-skew.violation.jsonl"))
+	assert.Equal(t, exitViolation, code, out)
+	assert.Equal(t, "violation: not serializable (4 transactions on 2 keys, 1 anomalies)\n"+
+		"G-single: T3 (process 1: [r x [1]] [r y [1]]) -rw(x)-> T4 (process 2: [append x 2] [append y 1]) -wr(y)-> T3\n", out)
+
+	stale := filepath.Join(t.TempDir(), "stale.jsonl")
+	require.NoError(t, os.WriteFile(stale, []byte(`{"process":0,"type":"invoke","f":"txn","value":[["append","x",1]],"time":1}
+{"process":0,"type":"ok","f":"txn","value":[["append","x",1]],"time":2}
+{"process":1,"type":"invoke","f":"txn","value":[["r","x",null]],"time":3}
+{"process":1,"type":"ok","f":"txn","value":[["r","x",[]]],"time":4}
+`), 0o644))
+	code, out, _ = orrery(t, "check", stale, "--model", "append")
+	assert.Equal(t, exitViolation, code, out)
+	assert.Contains(t, out, "violation: serializable, but not strict serializable")
+	assert.Contains(t, out, "G-single-realtime: T1")
+}
+
 func TestBadUsageExitsTwo(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.jsonl")
 	require.NoError(t, os.WriteFile(bad, []byte("{\"process\":0,\"type\":\"bogus\",\"f\":\"get\",\"time\":1}\n"), 0o644))
@@ -101,6 +125,9 @@ func TestBadUsageExitsTwo(t *testing.T) {
 		{[]string{"check", "/nonexistent/h.jsonl"}, "no such file"},
 		{[]string{"check", bad}, "line 1"},
 		{[]string{"check", bad, "--model", "lock"}, "line 1"},
+		{[]string{"check", bad, "--model", "append"}, "line 1"},
+		{[]string{"check", "../../checker/testdata/info-and-fail.kv.ok.jsonl", "--model", "append"}, `has f "put", want "txn"`},
+		{[]string{"check", "../../checker/elle/testdata/concurrent.ok.jsonl", "--model", "append", "--html", "x.html"}, "--html"},
 	} {
 		code, out, errOut := orrery(t, tc.args...)
 		assert.Equal(t, exitUsage, code, "%v: %s%s", tc.args, out, errOut)

@@ -8,6 +8,7 @@ const (
 	BugLeaseEarly   = "kv.lease-early"
 	BugTxnNonAtomic = "kv.txn-nonatomic"
 	BugWatchPrevKV  = "kv.watch-prevkv-self"
+	BugStaleCompare = "kv.txn-stale-compare"
 )
 
 // Bugs is the catalog of planted bugs. Config.Bugs switches them on; the zero Set is correct.
@@ -34,5 +35,12 @@ var Bugs = bugs.Catalog{
 		Description: "a watch event's PrevKV is looked up at the event's own revision instead of the one " +
 			"before: an update carries itself as its previous version, a delete its tombstone; every " +
 			"watcher gets the same wrong stream, so only a check against the store's history sees it",
+	},
+	{
+		Name: BugStaleCompare,
+		Description: "a txn's compares read the store as of the revision before the current one (a read view " +
+			"opened before the latest write), so a guard misses the write just before it: two optimistic txns " +
+			"that read the same version both commit, and the first one's update is lost; a transactional " +
+			"checker sees a lost append or two reads no order explains",
 	},
 }

@@ -44,7 +44,7 @@ func (s *Store) compares(cs []Compare) bool {
 // fails (there is no value to compare) and the others compare the zero KeyValue, so that
 // "create_revision = 0" tests absence.
 func (s *Store) compare(c *Compare) bool {
-	kvs, _ := s.collect(mkSpan(c.Key, c.RangeEnd), s.rev, 0, false)
+	kvs, _ := s.collect(mkSpan(c.Key, c.RangeEnd), s.compareRev(), 0, false)
 	if len(kvs) == 0 {
 		return c.Target != TargetValue && compareKV(c, &KeyValue{})
 	}
@@ -54,6 +54,15 @@ func (s *Store) compare(c *Compare) bool {
 		}
 	}
 	return true
+}
+
+// compareRev is the revision compares read: the current one, or, with kv.txn-stale-compare
+// on, the one before it.
+func (s *Store) compareRev() int64 {
+	if s.cfg.Bugs.On(BugStaleCompare) && s.rev > 1 && s.rev-1 >= s.compactRev {
+		return s.rev - 1
+	}
+	return s.rev
 }
 
 func compareKV(c *Compare, kv *KeyValue) bool {

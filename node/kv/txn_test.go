@@ -245,3 +245,42 @@ func TestTxnNonAtomicBug(t *testing.T) {
 		})
 	}
 }
+
+// With kv.txn-stale-compare on, compares read the revision before the current one: a
+// guard on a key's mod revision passes although the key was written just before, and an
+// optimistic update overwrites that write.
+func TestTxnStaleCompareBug(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bugs bugs.Set
+		lost bool
+	}{
+		{"correct", bugs.Set{}, false},
+		{"stale compare", bugs.With(BugStaleCompare), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(Config{Bugs: tc.bugs})
+			mustPut(t, s, "x", "1") // 2: both writers read x here
+			mustPut(t, s, "z", "0") // 3: the stale view is at 2
+			guarded := func(v string) Command {
+				return txnCmd(TxnRequest{
+					Compare: []Compare{{Result: CompareEqual, Target: TargetMod, Key: b("x"), ModRevision: 2}},
+					Success: []RequestOp{opPut("x", v)},
+				})
+			}
+			first := mustApply(t, s, guarded("1,2"))
+			require.True(t, first.Txn.Succeeded)
+			second := mustApply(t, s, guarded("1,3"))
+			assert.Equal(t, tc.lost, second.Txn.Succeeded, "the second guard saw x's write at revision 3")
+			got, err := s.Range(RangeRequest{Key: b("x")})
+			require.NoError(t, err)
+			want := map[bool]string{false: "1,2", true: "1,3"}[tc.lost]
+			assert.Equal(t, want, string(got.KVs[0].Value))
+
+			// A guard on a write two revisions back holds either way.
+			mustPut(t, s, "y", "0")
+			third := mustApply(t, s, guarded("1,4"))
+			assert.False(t, third.Txn.Succeeded)
+		})
+	}
+}

@@ -87,6 +87,7 @@ func TestShrinkPlantedBugs(t *testing.T) {
 		// gets this small)
 		{"kv", "kv.stale-read", 8, 30, "all"},
 		{"kv", "kv.txn-nonatomic", 1, 30, "all"},
+		{"append", "kv.txn-stale-compare", 1, 30, "all"},
 		{"all", "rsm.forward-twice", 168, 30, "all"},
 		{"members", "rsm.snapshot-drops-members", 5, 30, "all"},
 		{"watch", "kv.watch-skip", 1, 30, "all"},

@@ -17,6 +17,7 @@ var Deterministic = []string{
 	"github.com/orrery/orrery/sim/workload/...",
 	"github.com/orrery/orrery/sim/podsim",
 	"github.com/orrery/orrery/checker/history",
+	"github.com/orrery/orrery/checker/elle",
 }
 
 // Exempt lists packages that match Deterministic but are not bound by the contract. It is
