@@ -9,13 +9,13 @@ import (
 )
 
 // A scenario's recorded world wins over the world flags: a scenario recorded with a kv bug
-// replays as the kv workload with that bug (not the default register workload), flags that
+// replays as the kv workload with that bug (not the default all workload), flags that
 // agree with it are accepted, and flags that contradict it are refused with exit code 2,
 // naming the flag and what the scenario records.
 func TestSimRunScenarioWorldWins(t *testing.T) {
 	dir := t.TempDir()
 	buggy := filepath.Join(dir, "buggy.json")
-	code, out, errOut := orrery(t, "sim", "run", "--seed", "8", "--workload", "kv", "--ops", "30",
+	code, out, errOut := orrery(t, "sim", "run", "--seed", "12", "--workload", "kv", "--ops", "30",
 		"--bug", "kv.stale-read", "--save-scenario", buggy, "--out", t.TempDir())
 	require.Equal(t, exitViolation, code, out+errOut)
 	clean := filepath.Join(dir, "clean.json")
@@ -26,7 +26,7 @@ func TestSimRunScenarioWorldWins(t *testing.T) {
 	for _, args := range [][]string{
 		{},
 		{"--bug", "kv.stale-read"},
-		{"--workload", "kv", "--nodes", "3", "--clients", "4", "--seed", "8", "--bug", "kv.stale-read",
+		{"--workload", "kv", "--nodes", "3", "--clients", "4", "--seed", "12", "--bug", "kv.stale-read",
 			"--op-timeout", "1s", "--liveness", "10s", "--check-timeout", "20s"},
 	} {
 		code, out, errOut := orrery(t, append([]string{"sim", "run", "--scenario", buggy, "--out", t.TempDir()}, args...)...)
@@ -47,7 +47,7 @@ func TestSimRunScenarioWorldWins(t *testing.T) {
 		{clean, []string{"--bug", "kv.stale-read"}, "scenario " + clean + " records no bugs; --bug kv.stale-read conflicts"},
 		{buggy, []string{"--workload", "register"}, "--workload register conflicts with --scenario " + buggy + ", which records workload kv"},
 		{buggy, []string{"--nodes", "5"}, "--nodes 5 conflicts with --scenario " + buggy + ", which records nodes 3"},
-		{buggy, []string{"--seed", "9"}, "--seed 9 conflicts with --scenario " + buggy + ", which records seed 8"},
+		{buggy, []string{"--seed", "9"}, "--seed 9 conflicts with --scenario " + buggy + ", which records seed 12"},
 		{buggy, []string{"--op-timeout", "2s"}, "--op-timeout 2s conflicts with --scenario " + buggy + ", which records op-timeout 1s"},
 		{buggy, []string{"--ops", "30"}, "--ops 30 conflicts with --scenario " + buggy + ": the scenario scripts its own operations and faults"},
 		{clean, []string{"--faults", "none"}, "--faults none conflicts with --scenario " + clean},

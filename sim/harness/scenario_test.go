@@ -85,14 +85,14 @@ func TestShrinkPlantedBugs(t *testing.T) {
 	}{ // seeds: the first failing seed of 1-300 with 30 operations; for the raft bugs the
 		// seeds and worlds of the README's shrink table (not every failing seed of theirs
 		// gets this small)
-		{"kv", "kv.stale-read", 8, 30, "all"},
+		{"kv", "kv.stale-read", 12, 30, "all"},
 		{"kv", "kv.txn-nonatomic", 1, 30, "all"},
 		{"append", "kv.txn-stale-compare", 1, 30, "all"},
 		{"all", "rsm.forward-twice", 168, 30, "all"},
-		{"members", "rsm.snapshot-drops-members", 5, 30, "all"},
+		{"members", "rsm.snapshot-drops-members", 2, 30, "all"},
 		{"watch", "kv.watch-skip", 1, 30, "all"},
 		{"kv", "kv.watch-prevkv-self", 1, 30, "all"},
-		{"lock", "kv.lease-early", 12, 30, "all"},
+		{"lock", "kv.lease-early", 25, 30, "all"},
 		{"raftreg", "raft.read-without-quorum", 531, 30, "all"},
 		{"raftlog", "raft.ack-before-sync", 91, 30, "all"},
 		{"raftlog", "raft.vote-twice", 744, 12, "crash,partition"},
