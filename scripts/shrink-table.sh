@@ -18,7 +18,7 @@ m() {
 	done
 }
 m raft.read-without-quorum raftreg 30 all 1-600
-m raft.ack-before-sync raftlog 30 all 1-300
+m raft.ack-before-sync raftlog 12 all 1-300
 m raft.vote-twice raftlog 12 crash,partition 1-1000
 m raft.commit-old-term raftlog 30 partition 1-4000
 m kv.stale-read kv 30 all 1-300

@@ -94,7 +94,7 @@ func TestShrinkPlantedBugs(t *testing.T) {
 		{"kv", "kv.watch-prevkv-self", 1, 30, "all"},
 		{"lock", "kv.lease-early", 25, 30, "all"},
 		{"raftreg", "raft.read-without-quorum", 568, 30, "all"},
-		{"raftlog", "raft.ack-before-sync", 91, 30, "all"},
+		{"raftlog", "raft.ack-before-sync", 143, 12, "all"},
 		{"raftlog", "raft.vote-twice", 744, 12, "crash,partition"},
 		{"raftlog", "raft.commit-old-term", 716, 30, "partition"},
 	} {
