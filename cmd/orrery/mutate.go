@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -100,8 +102,12 @@ func mutateAction(c *cli.Context) error {
 		}
 		return nil
 	}
+	// An interrupt cancels the run: its go builds, sweeps and tests stop and the temporary
+	// directory goes.
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	start := time.Now()
-	rep, err := mutate.Run(c.Context, mutate.Config{
+	rep, err := mutate.Run(ctx, mutate.Config{
 		Module: root, Seeds: c.String("seeds"), Jobs: c.Int("jobs"), SweepJobs: c.Int("sweep-jobs"),
 		Timeout: c.Duration("timeout"), TestArgs: strings.Fields(c.String("test-flags")), Go: os.Getenv("GO"),
 		Equivalent: equiv,

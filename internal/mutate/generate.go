@@ -157,10 +157,10 @@ func (g *gen) visit(n ast.Node) bool {
 		g.removals(n.Body)
 	case *ast.IfStmt:
 		g.ifReturns(n.Body.List)
-		g.negate(n.Cond)
+		g.negate("if", n.Cond)
 	case *ast.ForStmt:
 		if n.Cond != nil {
-			g.negate(n.Cond)
+			g.negate("for", n.Cond)
 		}
 	case *ast.BinaryExpr:
 		g.binary(n)
@@ -248,9 +248,10 @@ func allBlank(es []ast.Expr) bool {
 	return true
 }
 
-func (g *gen) negate(cond ast.Expr) {
+// negate wraps the condition of an if or for (kw) in !(...).
+func (g *gen) negate(kw string, cond ast.Expr) {
 	text := g.snippet(cond.Pos(), cond.End())
-	g.add(cond.Pos(), cond.Pos(), cond.End(), OpNegateCond, "!("+text+")", "if/for "+short(text)+" -> !(...)")
+	g.add(cond.Pos(), cond.Pos(), cond.End(), OpNegateCond, "!("+text+")", kw+" "+short(text)+" -> "+kw+" !(...)")
 }
 
 var (
