@@ -133,21 +133,26 @@ func mutateAction(c *cli.Context) error {
 	return nil
 }
 
-// parseWorkloadFlags reads --workloads PKG=W1,W2 values, checking the workload names.
+// parseWorkloadFlags reads --workloads PKG=W1,W2 values, checking the workload names. The
+// slice flag splits values at commas, so a value without "=" continues the previous one.
 func parseWorkloadFlags(vals []string) (map[string][]string, error) {
 	out := map[string][]string{}
+	last := ""
 	for _, v := range vals {
-		pkg, list, ok := strings.Cut(v, "=")
-		if !ok || pkg == "" || list == "" {
-			return nil, usagef("--workloads: want PKG=W1,W2, got %q", v)
+		pkg, w, ok := strings.Cut(v, "=")
+		switch {
+		case ok && pkg != "" && w != "":
+			last = cleanPkg(pkg)
+			out[last] = nil
+		case !ok && last != "" && v != "":
+			w = v
+		default:
+			return nil, usagef("--workloads: want PKG=W1,W2, got %q", strings.Join(vals, ","))
 		}
-		ws := strings.Split(list, ",")
-		for _, w := range ws {
-			if _, err := workload.Lookup(w); err != nil {
-				return nil, usagef("--workloads %s: %v", v, err)
-			}
+		if _, err := workload.Lookup(w); err != nil {
+			return nil, usagef("--workloads: %v", err)
 		}
-		out[cleanPkg(pkg)] = ws
+		out[last] = append(out[last], w)
 	}
 	return out, nil
 }

@@ -49,7 +49,8 @@ type Config struct {
 	// Equivalent maps mutant IDs (bare, or prefixed with the package's Dir and "/") to
 	// the reason a human judged them equivalent.
 	Equivalent map[string]string
-	// Log, if set, gets a line as the baseline runs and as each mutant finishes.
+	// Log, if set, gets a line as the baseline runs and as each mutant finishes; with
+	// Jobs > 1 it is called from several goroutines at once.
 	Log func(format string, args ...any)
 }
 
