@@ -325,7 +325,9 @@ func (r *runner) sweep(ctx context.Context, bin, dir, workload string, timeout t
 // test runs the package's tests with the overlay; failed says they failed, built or not
 // (a mutant that compiles breaks no test's build unless a test relies on what it changed).
 func (r *runner) test(ctx context.Context, pkgDir, overlay string, timeout time.Duration) (failed bool, detail string) {
-	args := []string{"test", "-count=1"}
+	// -vet=off: go test's vet checks would flag some mutants (a || b on two != tests is
+	// "suspect or") that the tests themselves do not catch.
+	args := []string{"test", "-count=1", "-vet=off"}
 	if overlay != "" {
 		args = append(args, "-overlay", overlay)
 	}
