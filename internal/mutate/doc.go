@@ -17,8 +17,12 @@
 // Example:
 //
 //	muts, err := mutate.Generate("node/raft")
-//	...
-//	rep, err := mutate.Run(ctx, mutate.Config{Module: ".", Packages: []mutate.Package{{Dir: "node/raft", Mutants: muts}}, ...})
+//	// handle err
+//	pkgs := []mutate.Package{{Dir: "node/raft", Workloads: mutate.DefaultWorkloads["node/raft"],
+//		Mutants: mutate.Sample(muts, 30, 1), Total: len(muts)}}
+//	rep, err := mutate.Run(ctx, mutate.Config{Module: root, Seeds: "1-300", Jobs: 1, SweepJobs: 2}, pkgs)
+//	// handle err
+//	rep.WriteTable(os.Stdout)
 //
 // `orrery mutate` and `make mutate` are the command-line front.
 package mutate
