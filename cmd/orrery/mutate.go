@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"os"
@@ -113,7 +115,8 @@ func mutateAction(c *cli.Context) error {
 		Equivalent: equiv,
 		Log:        func(format string, args ...any) { fmt.Fprintf(c.App.ErrWriter, format+"\n", args...) },
 	}, pkgs)
-	if err != nil {
+	interrupted := errors.Is(err, context.Canceled) && len(rep.Packages) > 0
+	if err != nil && !interrupted {
 		return cli.Exit(fmt.Sprintf("orrery mutate: %v", err), exitUsage)
 	}
 	if err := rep.WriteTable(w); err != nil {
@@ -129,6 +132,9 @@ func mutateAction(c *cli.Context) error {
 		if err := rep.WriteJSON(f); err != nil {
 			return cli.Exit(fmt.Sprintf("orrery mutate: --json: %v", err), exitUsage)
 		}
+	}
+	if interrupted {
+		return cli.Exit("orrery mutate: interrupted: the results above are partial", exitInconclusive)
 	}
 	return nil
 }

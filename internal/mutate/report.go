@@ -71,6 +71,7 @@ type PackageReport struct {
 	Dir       string   `json:"package"`
 	Workloads []string `json:"workloads"`
 	Total     int      `json:"generated"` // before sampling
+	Sampled   int      `json:"sampled"`   // planned; more than len(Results) if interrupted
 	Results   []Result `json:"results"`
 }
 
@@ -114,9 +115,13 @@ func pct(a, b int) string {
 // ScoreLine is the package's one-line summary.
 func (p PackageReport) ScoreLine() string {
 	s := p.Score()
-	return fmt.Sprintf("score %s: killed by sweeps %d/%d (%s), by sweeps or tests %d/%d (%s)  [%d of %d mutants run, %d not compiled, %d equivalent, %d survived]",
+	run := fmt.Sprintf("%d of %d mutants run", s.Run, p.Total)
+	if s.Run < p.Sampled {
+		run = fmt.Sprintf("%d run of %d sampled from %d mutants (interrupted)", s.Run, p.Sampled, p.Total)
+	}
+	return fmt.Sprintf("score %s: killed by sweeps %d/%d (%s), by sweeps or tests %d/%d (%s)  [%s, %d not compiled, %d equivalent, %d survived]",
 		p.Dir, s.Sweep, s.Scored(), pct(s.Sweep, s.Scored()), s.Sweep+s.Test, s.Scored(), pct(s.Sweep+s.Test, s.Scored()),
-		s.Run, p.Total, s.NotCompiled, s.Equivalent, s.Survived)
+		run, s.NotCompiled, s.Equivalent, s.Survived)
 }
 
 // WriteTable writes every package's MUTANT / CHANGE / KILLED BY table and score line.

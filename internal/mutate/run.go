@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -82,6 +83,9 @@ func (r Result) KilledBy() string {
 // Run runs every package's mutants and reports their fate. It first runs the unmutated
 // code: each workload's sweep and each package's tests must pass there, or a kill would
 // mean nothing; their times set the hang timeouts when Config.Timeout is 0.
+//
+// When ctx ends, Run stops its builds, sweeps and tests and returns ctx.Err() with the
+// report of the mutants that finished (a partial result; Sampled still counts them all).
 func Run(ctx context.Context, cfg Config, pkgs []Package) (Report, error) {
 	cfg = cfg.withDefaults()
 	work, err := os.MkdirTemp("", "orrery-mutate-")
@@ -95,8 +99,11 @@ func Run(ctx context.Context, cfg Config, pkgs []Package) (Report, error) {
 	}
 	rep := Report{Seeds: cfg.Seeds}
 	for _, p := range pkgs {
+		if ctx.Err() != nil {
+			break
+		}
 		rep.Packages = append(rep.Packages, PackageReport{Dir: p.Dir, Workloads: p.Workloads, Total: p.Total,
-			Results: r.runPackage(ctx, p)})
+			Sampled: len(p.Mutants), Results: r.runPackage(ctx, p)})
 	}
 	return rep, ctx.Err()
 }
@@ -188,7 +195,7 @@ func (r *runner) runPackage(ctx context.Context, p Package) []Result {
 	}
 	close(next)
 	wg.Wait()
-	return out
+	return slices.DeleteFunc(out, func(r Result) bool { return r.Status == "" }) // not run: interrupted
 }
 
 func (r *runner) equivalent(p Package, m Mutant) (string, bool) {
@@ -213,18 +220,29 @@ func (r *runner) mutant(ctx context.Context, p Package, m Mutant, dir string) (r
 		return res
 	}
 	bin, err := r.build(ctx, dir, overlay)
+	if ctx.Err() != nil {
+		return Result{} // interrupted: not run
+	}
 	if err != nil {
 		_, msg, _ := strings.Cut(err.Error(), ": ")
 		res.Status, res.Detail = NotCompiled, firstLine(msg)
 		return res
 	}
 	for _, w := range p.Workloads {
-		if s := r.sweep(ctx, bin, dir, w, r.sweepTimeout[w]); s.killed {
+		s := r.sweep(ctx, bin, dir, w, r.sweepTimeout[w])
+		if ctx.Err() != nil {
+			return Result{}
+		}
+		if s.killed {
 			res.Status, res.Workload, res.Seed, res.Detail = KilledBySweep, w, s.seed, s.detail
 			return res
 		}
 	}
-	if failed, out := r.test(ctx, p.Dir, overlay, r.testTimeout[p.Dir]); failed {
+	failed, out := r.test(ctx, p.Dir, overlay, r.testTimeout[p.Dir])
+	if ctx.Err() != nil {
+		return Result{}
+	}
+	if failed {
 		res.Status, res.Detail = KilledByTest, out
 		return res
 	}

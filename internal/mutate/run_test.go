@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 
@@ -75,4 +76,37 @@ func TestRunTinyModule(t *testing.T) {
 	assert.Regexp(t, `calc\.go:30:38:logical\s+&& -> \|\|\s+nothing\n`, table.String())
 	assert.Contains(t, table.String(), "score calc: killed by sweeps 1/3 (33%), by sweeps or tests 2/3 (67%)  [5 of 30 mutants run, 1 not compiled, 1 equivalent, 1 survived]")
 	assert.Contains(t, logged.String(), "baseline: sweep")
+}
+
+// Cancelling the context stops the run: Run reports the mutants that finished, leaves out
+// the one it interrupted (it must not count as killed or not compiled), and says so.
+func TestRunInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a binary per mutant")
+	}
+	ms := calcMutants(t)[:4] // all in Clamp: the fake sweep kills each one
+	mod, err := filepath.Abs("testdata/tiny")
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var mu sync.Mutex
+	rep, err := Run(ctx, Config{
+		Module: mod, Seeds: "1-10", Jobs: 1,
+		Log: func(f string, a ...any) {
+			mu.Lock()
+			defer mu.Unlock()
+			if strings.HasPrefix(f, "[") {
+				cancel() // after the first mutant
+			}
+		},
+	}, []Package{{Dir: "calc", Workloads: []string{"w2"}, Mutants: ms, Total: 30}})
+	require.ErrorIs(t, err, context.Canceled)
+	require.Len(t, rep.Packages, 1)
+	p := rep.Packages[0]
+	require.NotEmpty(t, p.Results)
+	assert.Less(t, len(p.Results), len(ms))
+	for _, r := range p.Results {
+		assert.Equal(t, KilledBySweep, r.Status, r.ID)
+	}
+	assert.Contains(t, p.ScoreLine(), fmt.Sprintf("[%d run of 4 sampled from 30 mutants (interrupted)", len(p.Results)))
 }
