@@ -320,7 +320,7 @@ func (r *runner) sweep(ctx context.Context, bin, dir, workload string, timeout t
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
 	if ctx.Err() == context.DeadlineExceeded {
-		return sweepResult{killed: true, detail: fmt.Sprintf("hang: still running after %v", timeout)}
+		return sweepResult{killed: true, detail: fmt.Sprintf("hang: still running after %v", timeout.Round(time.Second))}
 	}
 	var ee *exec.ExitError
 	switch {
