@@ -23,7 +23,7 @@ func calcMutants(t *testing.T) []Mutant {
 
 // Every mutant of the test package, by ID, with its change: each operator fires where it
 // should, and nothing inside String(), panic(...), errors.New, fmt.Errorf or a trace call
-// is touched, nor + on strings, nor the test file.
+// is touched, nor + on strings, nor the test file; an unsigned 0 is not moved to -1.
 func TestGenerateCalc(t *testing.T) {
 	want := []string{
 		"calc.go:11:5:negate-cond  if v < lo -> if !(...)",
@@ -56,6 +56,14 @@ func TestGenerateCalc(t *testing.T) {
 		"calc.go:58:10:const+1  0 -> 1",
 		"calc.go:58:10:const-1  0 -> -1",
 		"calc.go:59:3:remove-stmt  remove return errors.New(\"nonzero\")",
+		"calc.go:78:6:negate-cond  if x > 0 -> if !(...)",
+		"calc.go:78:8:boundary  > -> >=",
+		"calc.go:78:8:negate-cmp  > -> <=",
+		"calc.go:78:10:const+1  0 -> 1",
+		"calc.go:78:10:const-1  0 -> -1",
+		"calc.go:79:4:remove-stmt  remove n++",
+		"calc.go:86:36:negate-cmp  == -> !=",
+		"calc.go:86:39:const+1  0 -> 1", // no const-1: u is unsigned
 	}
 	var got []string
 	for _, m := range calcMutants(t) {
@@ -84,6 +92,8 @@ func TestApply(t *testing.T) {
 		{"calc.go:43:14:const+1", "\tfor v*by >= 101 {"},
 		{"calc.go:43:14:const-1", "\tfor v*by >= (99) {"},
 		{"calc.go:46:11:arith", "\treturn v + by"},
+		{"calc.go:79:4:remove-stmt", "\t\t\t"},
+		{"calc.go:78:10:const-1", "\t\tif x > (-1) {"},
 	} {
 		m, ok := byID[tc.id]
 		require.True(t, ok, tc.id)

@@ -70,3 +70,17 @@ func (s Sign) String() string {
 	}
 	return "-"
 }
+
+// Positive counts the positive values of xs.
+func Positive(xs []int) int {
+	n := 0
+	for _, x := range xs {
+		if x > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Empty compares an unsigned value with 0: 0-1 would not compile, so there is no const-1.
+func Empty(u uint) bool { return u == 0 }
