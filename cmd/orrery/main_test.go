@@ -248,3 +248,39 @@ func TestSimDeterminismAndShrink(t *testing.T) {
 	assert.Equal(t, exitViolation, code, out)
 	assert.Contains(t, out, "scenario expects: safety: not linearizable; got: safety: not linearizable")
 }
+
+func TestMutateBadUsage(t *testing.T) {
+	dir := t.TempDir()
+	noReason := filepath.Join(dir, "equiv.txt")
+	require.NoError(t, os.WriteFile(noReason, []byte("app.go:1:2:arith\n"), 0o644))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"mutate", "--seeds", "9-1"}, "A <= B"},
+		{[]string{"mutate", "--jobs", "0"}, "--jobs and --sweep-jobs must be at least 1"},
+		{[]string{"mutate", "--sweep-jobs", "0"}, "--jobs and --sweep-jobs must be at least 1"},
+		{[]string{"mutate", "--sample", "-1"}, "--sample and --timeout must not be negative"},
+		{[]string{"mutate", "--workloads", "node/raft"}, "--workloads: want PKG=W1,W2"},
+		{[]string{"mutate", "--workloads", "node/raft=raftlog,nope"}, `unknown workload "nope"`},
+		{[]string{"mutate", "--package", "./node/client"}, "no default workloads for it"},
+		{[]string{"mutate", "--workloads", "=all"}, "--workloads: want PKG=W1,W2"},
+		{[]string{"mutate", "--package", "./nowhere", "--workloads", "nowhere=all"}, "not a directory"},
+		{[]string{"mutate", "--equivalent", filepath.Join(dir, "missing.txt")}, "no such file"},
+		{[]string{"mutate", "--equivalent", noReason}, "no reason given"},
+		{[]string{"mutate", "node/raft"}, `unexpected argument "node/raft"`},
+	} {
+		code, out, errOut := orrery(t, tc.args...)
+		assert.Equal(t, exitUsage, code, "%v: %s%s", tc.args, out, errOut)
+		assert.Contains(t, out+errOut, tc.want, "%v", tc.args)
+	}
+}
+
+// mutate --list prints the deterministic sample without running anything.
+func TestMutateList(t *testing.T) {
+	code, a, errOut := orrery(t, "mutate", "--list", "--package", "./node/kvserver", "--sample", "3", "--sample-seed", "5")
+	require.Equal(t, exitOK, code, a+errOut)
+	assert.Regexp(t, `^node/kvserver: 3 of \d+ mutants \(workloads all,lock\)\n(  app\.go:\d+:\d+:[a-z+-]+  .+\n){3}$`, a)
+	_, b, _ := orrery(t, "mutate", "--list", "--package", "./node/kvserver", "--sample", "3", "--sample-seed", "5")
+	assert.Equal(t, a, b)
+}
