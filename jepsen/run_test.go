@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -107,4 +108,43 @@ func TestRunFindsLostElements(t *testing.T) {
 	require.Equal(t, Invalid, sum.Valid, sum.Verdict)
 	assert.Contains(t, sum.Verdict, "lost")
 	assert.Positive(t, sum.Checker["lost_count"])
+}
+
+// truncator is a "bug" for the append workload: it cuts every list back to its first
+// element behind the transactions' backs, so later reads contradict earlier ones.
+type truncator struct{}
+
+func (truncator) Name() string { return "fake-truncator" }
+
+func (truncator) Start(ctx context.Context, c Cluster, _ *rand.Rand) (string, error) {
+	cli, err := dial(c.Endpoints())
+	if err != nil {
+		return "", err
+	}
+	defer cli.Close()
+	resp, err := cli.Get(ctx, appendPrefix, clientv3.WithPrefix())
+	if err != nil {
+		return "", err
+	}
+	cut := 0
+	for _, kv := range resp.Kvs {
+		first, _, more := strings.Cut(string(kv.Value), ",")
+		if !more {
+			continue
+		}
+		if _, err := cli.Put(ctx, string(kv.Key), first); err != nil {
+			return "", err
+		}
+		cut++
+	}
+	return fmt.Sprintf("truncated %d lists", cut), nil
+}
+
+func (truncator) Stop(context.Context, Cluster) error { return nil }
+
+func TestRunAppendFindsTruncatedLists(t *testing.T) {
+	sum, _ := fakeRun(t, "append", truncator{})
+	require.Equal(t, Invalid, sum.Valid, sum.Verdict)
+	assert.Contains(t, sum.Verdict, "not strict serializable")
+	assert.NotEmpty(t, sum.Checker["anomaly_kinds"])
 }

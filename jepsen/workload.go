@@ -36,7 +36,7 @@ type verdictReport struct {
 }
 
 // Workloads lists the workload names Run accepts.
-func Workloads() []string { return []string{"lock", "register", "set", "watch"} }
+func Workloads() []string { return []string{"append", "lock", "register", "set", "watch"} }
 
 func newWorkload(name string) (workload, error) {
 	switch name {
@@ -48,6 +48,8 @@ func newWorkload(name string) (workload, error) {
 		return &watchWorkload{watchers: 3}, nil
 	case "lock":
 		return &lockWorkload{}, nil
+	case "append":
+		return &appendWorkload{keys: 5}, nil
 	}
 	return nil, fmt.Errorf("jepsen: unknown workload %q (want one of %s)", name, strings.Join(Workloads(), ", "))
 }
