@@ -14,9 +14,9 @@ import (
 // DefaultWorkloads maps a package (its directory under the module root) to the sweeps that
 // exercise it, cheapest and most specific first.
 var DefaultWorkloads = map[string][]string{
-	"node/raft":     {"raftlog", "raftreg", "all"},
+	"node/raft":     {"raftlog", "raftreg", "all", "members"},
 	"node/rsm":      {"all", "members"},
-	"node/kv":       {"kv", "watch", "all"},
+	"node/kv":       {"kv", "watch", "all", "append"},
 	"node/kvserver": {"all", "lock"},
 }
 
