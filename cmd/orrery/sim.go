@@ -22,7 +22,7 @@ func simCommand() *cli.Command {
 			{
 				Name:      "run",
 				Usage:     "run one seed, check it, and write the evidence if it fails",
-				UsageText: "orrery sim run --seed N [--workload register] [--nodes 5] [--faults all|none|LIST] [--bug NAME] [--out DIR]\n   orrery sim run --scenario FILE",
+				UsageText: "orrery sim run --seed N [--workload all] [--nodes 5] [--faults all|none|LIST] [--bug NAME] [--out DIR]\n   orrery sim run --scenario FILE",
 				Flags: append(worldFlags(),
 					&cli.Uint64Flag{Name: "seed", Usage: "the seed: same seed, same run (required unless --scenario)"},
 					&cli.StringFlag{Name: "scenario", Usage: "run a scenario file (from sim shrink or --save-scenario) instead of a seed. " + scenarioFlagsUsage},
