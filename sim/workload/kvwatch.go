@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"math/rand/v2"
@@ -233,21 +234,11 @@ func kvText(k *kv.KeyValue) string {
 // stateAt is key's replayed state at rev (nil: absent).
 func (w *watchingClient) stateAt(key string, rev int64) *kv.KeyValue {
 	h := w.replay[key]
-	i, _ := slices.BinarySearchFunc(h, rev+1, func(k keyAt, r int64) int { return cmpInt(k.rev, r) })
+	i, _ := slices.BinarySearchFunc(h, rev+1, func(k keyAt, r int64) int { return cmp.Compare(k.rev, r) })
 	if i == 0 {
 		return nil
 	}
 	return h[i-1].kv
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // readCompleted notes a read that completed ok, to compare with the replay at its revision.

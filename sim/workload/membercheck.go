@@ -1,6 +1,7 @@
 package workload
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"slices"
@@ -69,7 +70,7 @@ func appliedTables(obs []sim.Observation, initial table) ([]appliedTable, error)
 	for i, t := range byIndex {
 		out = append(out, appliedTable{index: i, t: t, at: where[i].At})
 	}
-	slices.SortFunc(out, func(a, b appliedTable) int { return compareIndex(a.index, b.index) })
+	slices.SortFunc(out, func(a, b appliedTable) int { return cmp.Compare(a.index, b.index) })
 	prev := initial
 	for _, a := range out {
 		if !oneStep(prev, a.t) {
@@ -80,16 +81,6 @@ func appliedTables(obs []sim.Observation, initial table) ([]appliedTable, error)
 		prev = a.t
 	}
 	return out, nil
-}
-
-func compareIndex(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // adminOp is one of the admin's operations as its completion describes it.
