@@ -46,10 +46,21 @@ var nemesisKinds = []func() Nemesis{
 }
 
 // nemesisGroups are the names Jepsen users write for a family of faults (jepsen.nemesis.
-// combined's :partition and :packet), each standing for every kind of the family.
+// combined's :partition and :packet), each standing for every kind of the family:
+// partition for every nemesis named partition-*, packet for the link faults.
 var nemesisGroups = map[string][]string{
-	"partition": {"partition-halves", "partition-leader", "partition-ring", "partition-bridge", "partition-oneway"},
+	"partition": partitionNemeses(),
 	"packet":    {"loss", "delay", "duplicate", "reorder"},
+}
+
+func partitionNemeses() []string {
+	var out []string
+	for _, n := range NemesisNames() {
+		if strings.HasPrefix(n, "partition-") {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // NemesisNames lists every nemesis name (what "all" expands to).

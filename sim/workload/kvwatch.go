@@ -53,13 +53,11 @@ type watchingClient struct {
 	rewind   bool   // reopen the watch from random past revisions now and then
 	key, end []byte // the watched range (watchPrefix unless set)
 	next     int
-	last     int64            // last revision released; 1 (the empty store) at first
-	pending  map[int64]string // revisions received out of order, as revisionLine
-	released map[int64]string // every revision released, as revisionLine
-	heard    bool             // progress since the timer was set
-	op       component.Op     // the operation in flight
-	// pendingEvs holds the events of each pending revision, for the replay.
-	pendingEvs map[int64][]kv.Event
+	last     int64                // last revision released; 1 (the empty store) at first
+	pending  map[int64][]kv.Event // revisions received out of order
+	released map[int64]string     // every revision released, as revisionLine
+	heard    bool                 // progress since the timer was set
+	op       component.Op         // the operation in flight
 	// replay is, per watched key, every version the stream released: the key's state
 	// from each revision on, nil once deleted.
 	replay map[string][]keyAt
@@ -85,8 +83,7 @@ func newWatchingClient(id component.NodeID, servers []component.NodeID, r *rand.
 	return &watchingClient{
 		Client: rsm.NewClient(id, servers, kvCodec{}, 150*time.Millisecond),
 		id:     id, servers: servers, r: r, rewind: rewind, next: r.IntN(len(servers)), last: 1,
-		pending: map[int64]string{}, released: map[int64]string{},
-		pendingEvs: map[int64][]kv.Event{}, replay: map[string][]keyAt{},
+		pending: map[int64][]kv.Event{}, released: map[int64]string{}, replay: map[string][]keyAt{},
 	}
 }
 
@@ -130,11 +127,16 @@ func (w *watchingClient) tick() []component.Effect {
 	return []component.Effect{component.SetTimer{ID: timerWatch, After: watchQuiet}}
 }
 
-func (w *watchingClient) subscribe(from int64) []component.Effect {
-	key, end := watchPrefix, kv.Prefix(watchPrefix)
+// watchRange is the range the client watches: watchPrefix unless set.
+func (w *watchingClient) watchRange() (key, end []byte) {
 	if w.key != nil {
-		key, end = w.key, w.end
+		return w.key, w.end
 	}
+	return watchPrefix, kv.Prefix(watchPrefix)
+}
+
+func (w *watchingClient) subscribe(from int64) []component.Effect {
+	key, end := w.watchRange()
 	wr := kv.WatchRequest{Key: key, RangeEnd: end, StartRevision: from, PrevKV: true}
 	req := rsm.Request{Client: uint64(w.id), Stream: true, Payload: kv.EncodeWatchRequest(wr)}
 	return []component.Effect{
@@ -161,21 +163,19 @@ func (w *watchingClient) events(data []byte) []component.Effect {
 		line := revisionLine(rev, eventTexts(evs))
 		switch {
 		case rev > w.last:
-			w.pending[rev] = line
-			w.pendingEvs[rev] = evs
+			w.pending[rev] = evs
 		case line != w.released[rev]:
 			effs = append(effs, component.Observe{Kind: "watch-again", Value: line})
 		}
 	}
 	for {
-		line, ok := w.pending[w.last+1]
+		evs, ok := w.pending[w.last+1]
 		if !ok {
 			break
 		}
-		evs := w.pendingEvs[w.last+1]
 		delete(w.pending, w.last+1)
-		delete(w.pendingEvs, w.last+1)
 		w.last++
+		line := revisionLine(w.last, eventTexts(evs))
 		w.released[w.last] = line
 		w.heard = true
 		effs = append(effs, component.Observe{Kind: "watch", Value: line})
@@ -294,10 +294,7 @@ func (w *watchingClient) checkRead(rc readCheck) error {
 // watches reports whether the client's watch covers key (reads of a key it does not
 // watch have nothing to compare with).
 func (w *watchingClient) watches(key []byte) bool {
-	lo, hi := watchPrefix, kv.Prefix(watchPrefix)
-	if w.key != nil {
-		lo, hi = w.key, w.end
-	}
+	lo, hi := w.watchRange()
 	return string(key) >= string(lo) && (len(hi) == 1 && hi[0] == 0 || string(key) < string(hi))
 }
 
