@@ -63,6 +63,9 @@ type watchingClient struct {
 	replay map[string][]keyAt
 	reads  []readCheck // completed reads above last, checked once the stream gets there
 	wrong  bool        // a replay check failed: report only the first
+	// lost: a compaction overtook the stream (its next revision is gone), so it can
+	// neither continue nor be checked; only the mvcc workload compacts.
+	lost bool
 }
 
 // keyAt is a key's state from revision rev on (kv nil: absent).
@@ -117,6 +120,8 @@ func (w *watchingClient) tick() []component.Effect {
 	heard := w.heard
 	w.heard = false
 	switch {
+	case w.lost:
+		return nil
 	case !heard:
 		w.next = (w.next + 1) % len(w.servers)
 		return w.subscribe(w.last + 1)
@@ -158,6 +163,9 @@ func (w *watchingClient) events(data []byte) []component.Effect {
 	if err != nil {
 		return []component.Effect{component.Observe{Kind: "watch-error", Value: err.Error()}}
 	}
+	if c := resp.CompactRevision; c != 0 {
+		return w.compacted(c)
+	}
 	var effs []component.Effect
 	for rev, evs := range byRevision(resp.Events) {
 		line := revisionLine(rev, eventTexts(evs))
@@ -182,6 +190,19 @@ func (w *watchingClient) events(data []byte) []component.Effect {
 		effs = w.noteWrong(effs, w.apply(w.last, evs))
 	}
 	return w.checkReads(effs)
+}
+
+// compacted takes a watch cancelled by compaction: a rewind below the compacted revision
+// reopens from last+1; a stream whose next revision is gone is lost.
+func (w *watchingClient) compacted(c int64) []component.Effect {
+	switch {
+	case w.lost:
+		return nil
+	case c <= w.last+1:
+		return w.subscribe(w.last + 1)
+	}
+	w.lost = true
+	return []component.Effect{component.Observe{Kind: "watch-lost", Value: fmt.Sprintf("%d %d", c, w.last)}}
 }
 
 // apply replays one released revision, checking each event against the state before it:

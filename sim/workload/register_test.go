@@ -37,5 +37,5 @@ func TestBuildSystemRejectsBadConfig(t *testing.T) {
 	_, err = w.BuildSystem(Config{Keys: -1})
 	assert.ErrorContains(t, err, "must not be negative")
 	_, err = Lookup("nope")
-	assert.ErrorContains(t, err, `unknown workload "nope" (known: all, append, kv, lock, members, raftlog, raftreg, register, watch)`)
+	assert.ErrorContains(t, err, `unknown workload "nope" (known: all, append, kv, lock, members, mvcc, raftlog, raftreg, register, watch)`)
 }

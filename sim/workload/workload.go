@@ -31,7 +31,7 @@ type Workload struct {
 
 // All returns the built-in workloads, sorted by name.
 func All() []Workload {
-	return []Workload{allWorkload(), appendWorkload(), kvWorkload(), lockWorkload(), membersWorkload(), raftlogWorkload(), raftregWorkload(), registerWorkload(), watchWorkload()}
+	return []Workload{allWorkload(), appendWorkload(), kvWorkload(), lockWorkload(), membersWorkload(), mvccWorkload(), raftlogWorkload(), raftregWorkload(), registerWorkload(), watchWorkload()}
 }
 
 // Names lists the built-in workload names, sorted.

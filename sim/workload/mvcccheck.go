@@ -1,0 +1,158 @@
+package workload
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/orrery/orrery/sim"
+)
+
+// checkMvcc holds the mvcc workload's run to what no single client can see: the watch
+// checks across clients, revisions in real-time order (a request sent after another
+// completed sits at or after its revision, strictly after if it wrote), one writer per
+// revision, and compaction: a refusal as compacted follows a compaction at or above the
+// revision, a cancelled watch names a compaction that was sent, and no read below a
+// completed compaction succeeds.
+func checkMvcc(res sim.Result) error {
+	if err := checkWatches(res); err != nil {
+		return err
+	}
+	var placed []mvccPlaced
+	var sent, done []compaction
+	for _, o := range res.Observations {
+		switch o.Kind {
+		case "mvcc-wrong":
+			return fmt.Errorf("client %s: %s", o.Node, o.Value)
+		case "mvcc-placed":
+			var p mvccPlaced
+			if _, err := fmt.Sscanf(o.Value, "%d %s %d %d", &p.rev, &p.kind, &p.invoked, &p.completed); err != nil {
+				return fmt.Errorf("malformed mvcc-placed observation %q", o.Value)
+			}
+			p.node = int(o.Node)
+			placed = append(placed, p)
+		case "compact-sent", "compact-done":
+			var c compaction
+			if _, err := fmt.Sscanf(o.Value, "%d", &c.rev); err != nil {
+				return fmt.Errorf("malformed %s observation %q", o.Kind, o.Value)
+			}
+			c.at, c.node = o.At, int(o.Node)
+			if o.Kind == "compact-sent" {
+				sent = append(sent, c)
+			} else {
+				done = append(done, c)
+			}
+		}
+	}
+	return errors.Join(checkPlaced(placed), checkCompaction(res.Observations, sent, done), checkLeasesGone(res))
+}
+
+// checkLeasesGone judges the leases clients found gone while a grant or keep-alive's
+// promise still held, with checkLeasePromise's slack for the servers' clocks.
+func checkLeasesGone(res sim.Result) error {
+	for _, o := range res.Observations {
+		if o.Kind != "lease-gone" {
+			continue
+		}
+		var id, ttlSec int64
+		var sent, at time.Duration
+		if _, err := fmt.Sscanf(o.Value, "%d %d %d %d", &id, &ttlSec, &sent, &at); err != nil {
+			return fmt.Errorf("malformed lease-gone observation %q", o.Value)
+		}
+		ttl := time.Duration(ttlSec) * time.Second
+		slack := time.Duration(2*res.Profile.ClockDriftMax*float64(ttl)) + clockJumps(res, sent, at) + electionMargin
+		if at < sent+ttl-slack {
+			return fmt.Errorf("client %s: lease %d was gone by %v, but a grant or keep-alive sent at %v promised %ds (slack %v): it died %v early",
+				o.Node, id, at, sent, ttlSec, slack, sent+ttl-slack-at)
+		}
+	}
+	return nil
+}
+
+type mvccPlaced struct {
+	rev                int64
+	kind               string // "write": it wrote rev; "read": it ran on the state at rev
+	invoked, completed time.Duration
+	node               int
+}
+
+type compaction struct {
+	rev  int64
+	at   time.Duration
+	node int
+}
+
+func checkPlaced(ps []mvccPlaced) error {
+	writers := map[int64]mvccPlaced{}
+	for _, p := range ps {
+		if p.kind != "write" {
+			continue
+		}
+		if o, ok := writers[p.rev]; ok {
+			return fmt.Errorf("revision %d written by two requests: of client %d (sent at %v) and of client %d (sent at %v)", p.rev, o.node, o.invoked, p.node, p.invoked)
+		}
+		writers[p.rev] = p
+	}
+	byDone := slices.Clone(ps)
+	slices.SortStableFunc(byDone, func(a, b mvccPlaced) int { return int(a.completed - b.completed) })
+	// best[i] is the highest revision among the first i+1 completions, and which.
+	best := make([]int, len(byDone))
+	for i := range byDone {
+		best[i] = i
+		if i > 0 && byDone[best[i-1]].rev > byDone[i].rev {
+			best[i] = best[i-1]
+		}
+	}
+	for _, p := range ps {
+		n, _ := slices.BinarySearchFunc(byDone, p.invoked, func(q mvccPlaced, t time.Duration) int { return int(q.completed - t) })
+		if n == 0 {
+			continue
+		}
+		q := byDone[best[n-1]]
+		if p.rev < q.rev || p.rev == q.rev && p.kind == "write" {
+			return fmt.Errorf("a request of client %d sent at %v sits at revision %d (%s), but one of client %d that completed before it, at %v, was at revision %d (%s)",
+				p.node, p.invoked, p.rev, p.kind, q.node, q.completed, q.rev, q.kind)
+		}
+	}
+	return nil
+}
+
+func checkCompaction(obs []sim.Observation, sent, done []compaction) error {
+	sentBefore := func(at time.Duration, ok func(c compaction) bool) bool {
+		return slices.ContainsFunc(sent, func(c compaction) bool { return c.at <= at && ok(c) })
+	}
+	for _, o := range obs {
+		var a, b int64
+		switch o.Kind {
+		case "compacted-read", "compacted-compact", "watch-lost", "read-at":
+			if _, err := fmt.Sscanf(o.Value, "%d %d", &a, &b); err != nil {
+				return fmt.Errorf("malformed %s observation %q", o.Kind, o.Value)
+			}
+		default:
+			continue
+		}
+		switch o.Kind {
+		case "compacted-read":
+			if !sentBefore(o.At, func(c compaction) bool { return c.rev > a }) {
+				return fmt.Errorf("client %s: a read at revision %d was refused as compacted, but no compaction above it was sent", o.Node, a)
+			}
+		case "compacted-compact":
+			// Not its own compaction: a resent one is answered from the session table.
+			invoked := time.Duration(b)
+			if !sentBefore(o.At, func(c compaction) bool { return c.rev >= a && (int(o.Node) != c.node || c.at < invoked) }) {
+				return fmt.Errorf("client %s: a compaction to %d was refused as compacted, but no other compaction at or above it was sent", o.Node, a)
+			}
+		case "watch-lost":
+			if !sentBefore(o.At, func(c compaction) bool { return c.rev == a }) {
+				return fmt.Errorf("client %s: its watch was cancelled as compacted at %d, but no compaction to %d was sent", o.Node, a, a)
+			}
+		case "read-at":
+			invoked := time.Duration(b)
+			if i := slices.IndexFunc(done, func(c compaction) bool { return c.at < invoked && c.rev > a }); i >= 0 {
+				return fmt.Errorf("client %s: a read at revision %d sent at %v succeeded after a compaction to %d had completed (at %v)", o.Node, a, invoked, done[i].rev, done[i].at)
+			}
+		}
+	}
+	return nil
+}
