@@ -280,7 +280,7 @@ func TestMutateBadUsage(t *testing.T) {
 func TestMutateList(t *testing.T) {
 	code, a, errOut := orrery(t, "mutate", "--list", "--package", "./node/kvserver", "--sample", "3", "--sample-seed", "5")
 	require.Equal(t, exitOK, code, a+errOut)
-	assert.Regexp(t, `^node/kvserver: 3 of \d+ mutants \(workloads all,lock\)\n(  app\.go:\d+:\d+:[a-z+-]+  .+\n){3}$`, a)
+	assert.Regexp(t, `^node/kvserver: 3 of \d+ mutants \(workloads mvcc,all,lock\)\n(  app\.go:\d+:\d+:[a-z+-]+  .+\n){3}$`, a)
 	_, b, _ := orrery(t, "mutate", "--list", "--package", "./node/kvserver", "--sample", "3", "--sample-seed", "5")
 	assert.Equal(t, a, b)
 }

@@ -16,8 +16,8 @@ import (
 var DefaultWorkloads = map[string][]string{
 	"node/raft":     {"raftlog", "raftreg", "all", "members"},
 	"node/rsm":      {"all", "members"},
-	"node/kv":       {"kv", "watch", "all", "append"},
-	"node/kvserver": {"all", "lock"},
+	"node/kv":       {"mvcc", "kv", "watch", "all", "append"},
+	"node/kvserver": {"mvcc", "all", "lock"},
 }
 
 // Sample picks n of ms, the same n for the same ms and seed, in ms's order; n <= 0 or
