@@ -61,6 +61,18 @@ func (cl *Client) Front() *Client {
 	return cl
 }
 
+// Fronted reports whether the client talks to servers' fronts (see Front).
+func (cl *Client) Fronted() bool { return cl.front }
+
+// StreamCall numbers a Call that opens a stream on a front with payload, in the same
+// order as the client's other calls (a front drops a call numbered below the caller's
+// last). Streams are not deduplicated, so the call carries no session: any incarnation of
+// the server may open it.
+func (cl *Client) StreamCall(payload []byte) Call {
+	cl.seq++
+	return Call{ID: cl.seq, Req: Request{Stream: true, Payload: payload}}
+}
+
 // Handle implements component.Component.
 func (cl *Client) Handle(_ time.Duration, in c.Input) []c.Effect {
 	switch in := in.(type) {

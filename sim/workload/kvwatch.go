@@ -66,6 +66,11 @@ type watchingClient struct {
 	// lost: a compaction overtook the stream (its next revision is gone), so it can
 	// neither continue nor be checked; only the mvcc workload compacts.
 	lost bool
+	// A client talking to fronts opens its watch as a front stream, as a real member's
+	// gRPC client does: the call that opened the current one, and on which server.
+	stream   uint64
+	streamAt component.NodeID
+	noPrev   []component.Effect // observations of events without the PrevKV expected
 }
 
 // keyAt is a key's state from revision rev on (kv nil: absent).
@@ -143,11 +148,21 @@ func (w *watchingClient) watchRange() (key, end []byte) {
 func (w *watchingClient) subscribe(from int64) []component.Effect {
 	key, end := w.watchRange()
 	wr := kv.WatchRequest{Key: key, RangeEnd: end, StartRevision: from, PrevKV: true}
-	req := rsm.Request{Client: uint64(w.id), Stream: true, Payload: kv.EncodeWatchRequest(wr)}
-	return []component.Effect{
-		component.Send{To: w.servers[w.next], Msg: req},
-		component.SetTimer{ID: timerWatch, After: watchQuiet},
+	timer := component.SetTimer{ID: timerWatch, After: watchQuiet}
+	to := w.servers[w.next]
+	if w.Client.Fronted() {
+		// Close the stream being replaced (a client closing its gRPC stream), then open
+		// the new one.
+		var effs []component.Effect
+		if w.stream != 0 {
+			effs = append(effs, component.Send{To: w.streamAt, Msg: rsm.Abandon{ID: w.stream}})
+		}
+		call := w.Client.StreamCall(kv.EncodeWatchRequest(wr))
+		w.stream, w.streamAt = call.ID, to
+		return append(effs, component.Send{To: to, Msg: call}, timer)
 	}
+	req := rsm.Request{Client: uint64(w.id), Stream: true, Payload: kv.EncodeWatchRequest(wr)}
+	return []component.Effect{component.Send{To: to, Msg: req}, timer}
 }
 
 // events takes a push. The simulated network, unlike a TCP stream, may reorder and drop
@@ -188,6 +203,8 @@ func (w *watchingClient) events(data []byte) []component.Effect {
 		w.heard = true
 		effs = append(effs, component.Observe{Kind: "watch", Value: line})
 		effs = w.noteWrong(effs, w.apply(w.last, evs))
+		effs = append(effs, w.noPrev...)
+		w.noPrev = nil
 	}
 	return w.checkReads(effs)
 }
@@ -213,6 +230,11 @@ func (w *watchingClient) apply(rev int64, evs []kv.Event) error {
 		key := string(ev.KV.Key)
 		prev := w.stateAt(key, rev-1)
 		switch {
+		case prev != nil && ev.PrevKV == nil:
+			// As in etcd, a stream replayed from a compacted revision carries no PrevKV
+			// for the first revision after it: the version before is gone. Whether one
+			// was is for checkWatches, which sees every client's compactions.
+			w.noPrev = append(w.noPrev, component.Observe{Kind: "prevkv-missing", Value: fmt.Sprintf("%d %s", rev, eventText(ev))})
 		case !samePrev(prev, ev.PrevKV):
 			return fmt.Errorf("revision %d: %s carries prevKV %s, the stream so far says %s", rev, eventText(ev), kvText(ev.PrevKV), kvText(prev))
 		case ev.Type == kv.EventDelete && prev == nil:
@@ -417,8 +439,21 @@ func checkWatches(res sim.Result) error {
 	byRev := map[int64]string{}
 	var again, txns []sim.Observation
 	last := map[component.NodeID]int64{}
+	var compacted int64 // the highest compaction sent so far
 	for _, o := range res.Observations {
 		switch o.Kind {
+		case "compact-sent":
+			var c int64
+			if _, err := fmt.Sscanf(o.Value, "%d", &c); err != nil {
+				return fmt.Errorf("malformed compact-sent observation %q", o.Value)
+			}
+			compacted = max(compacted, c)
+			continue
+		case "prevkv-missing":
+			if rev, err := lineRevision(o.Value); err != nil || rev > compacted {
+				return fmt.Errorf("watcher %s: revision %s carries no prevKV, but the stream holds the key before it and no compaction reached it", o.Node, o.Value)
+			}
+			continue
 		case "watch-error":
 			return fmt.Errorf("watcher %s: undecodable watch response: %s", o.Node, o.Value)
 		case "watch-wrong":
