@@ -148,3 +148,22 @@ func TestRunAppendFindsTruncatedLists(t *testing.T) {
 	assert.Contains(t, sum.Verdict, "not strict serializable")
 	assert.NotEmpty(t, sum.Checker["anomaly_kinds"])
 }
+
+// The member nemesis against the fake cluster, beside fake-kill (which restarts whatever
+// it killed, but must not revive a removed member): the workloads' clients ride out a
+// node that leaves and comes back as a new member, and the run ends with every node in.
+func TestRunWithMemberNemesis(t *testing.T) {
+	for _, wl := range []string{"register", "watch"} {
+		t.Run(wl, func(t *testing.T) {
+			t.Parallel()
+			sum, _ := fakeRun(t, wl, &memberNemesis{})
+			assert.Equal(t, Valid, sum.Valid, "verdict: %s; errors: %v", sum.Verdict, sum.Errors)
+			assert.Empty(t, sum.Errors)
+			faults := map[string]int{}
+			for _, fs := range sum.Faults {
+				faults[fs.Name] = fs.Count
+			}
+			assert.Positive(t, faults["member"], "faults: %+v", sum.Faults)
+		})
+	}
+}
