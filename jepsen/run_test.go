@@ -53,6 +53,9 @@ func TestRunWorkloadsAgainstFakeCluster(t *testing.T) {
 			if wl == "register" {
 				assert.FileExists(t, filepath.Join(out, VisualizationFile))
 			}
+			if wl == "watch" {
+				assert.Positive(t, sum.Checker["read_checks"], "reads compared with the watchers' replays")
+			}
 			f, err := os.Open(filepath.Join(out, HistoryFile))
 			require.NoError(t, err)
 			events, err := history.Read(f)
