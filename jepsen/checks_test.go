@@ -2,6 +2,7 @@ package jepsen
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -144,9 +145,94 @@ func TestCheckWatch(t *testing.T) {
 	}
 }
 
+// The watch tests' events as watches with PrevKV report them: k=a created at 2, updated
+// to b at 3, deleted at 4.
+const (
+	fullA   = `["2","put","k","a","2","1",null]`
+	fullB   = `["3","put","k","b","2","2",["a","2","2","1"]]`
+	fullDel = `["4","delete","k","","0","0",["b","2","3","2"]]`
+)
+
+// readOp is an ok read of the prefix at rev that found kvs ([key, value, create, mod,
+// version] lists).
+func readOp(p, rev int, kvs ...string) []string {
+	v := "[" + strings.Join(kvs, ",") + "]"
+	return []string{strconv.Itoa(p) + ` invoke read w/ x`, strconv.Itoa(p) + ` ok read w/ ` + v + " " + strconv.Itoa(rev)}
+}
+
+func TestCheckWatchReplaysEachStream(t *testing.T) {
+	replay := watchOp(9, "replay", fullA, fullB, fullDel)
+	reads := append(append(readOp(7, 2, `["k","a","2","2","1"]`), readOp(7, 3, `["k","b","2","3","2"]`)...), readOp(7, 4)...)
+	for _, tc := range []struct {
+		name       string
+		ops        [][]string
+		valid      Validity
+		problems   []string // each must be reported
+		readChecks int
+	}{
+		{name: "PrevKVs, versions and reads follow the stream",
+			ops:   [][]string{watchOp(5, "watch", fullA, fullB, fullDel), watchOp(6, "watch", fullA, fullB, fullDel), replay, reads},
+			valid: Valid, readChecks: 9},
+		{name: "one watcher got a wrong PrevKV, another missed an event",
+			ops: [][]string{
+				watchOp(5, "watch", fullA, `["3","put","k","b","2","2",["zz","2","2","1"]]`, fullDel),
+				watchOp(6, "watch", fullA, fullDel),
+				replay,
+			},
+			valid: Invalid,
+			problems: []string{
+				`watcher 0: event 1 (put k="b"@3) carries prevKV "zz" (mod 2, create 2, version 1), but the stream so far says "a" (mod 2, create 2, version 1)`,
+				`watcher 1: gap: event 1 (delete k=""@4) skipped 1 committed events`,
+				`watcher 1: event 1 (delete k=""@4) carries prevKV "b" (mod 3, create 2, version 2), but the stream so far says "a"`,
+			}},
+		{name: "an update that restarts the version count",
+			ops:      [][]string{watchOp(9, "replay", fullA, `["3","put","k","b","2","1",["a","2","2","1"]]`, fullDel)},
+			valid:    Invalid,
+			problems: []string{`replay: event 1 (put k="b"@3) has version 1, create revision 2 after "a"`}},
+		{name: "a creation with a PrevKV",
+			ops:      [][]string{watchOp(9, "replay", `["2","put","k","a","2","1",["q","1","1","1"]]`, fullB, fullDel)},
+			valid:    Invalid,
+			problems: []string{`replay: event 0 (put k="a"@2) carries prevKV "q"`}},
+		{name: "a read that no stream's replay holds",
+			ops:   [][]string{watchOp(5, "watch", fullA, fullB, fullDel), replay, readOp(7, 3, `["k","a","2","2","1"]`)},
+			valid: Invalid, readChecks: 2,
+			problems: []string{
+				`watcher 0: a read at revision 3 (process 7) found k="a" (mod 2, create 2, version 1), but the stream replayed to that revision holds k="b" (mod 3, create 2, version 2)`,
+				`replay: a read at revision 3`,
+			}},
+		{name: "a read beyond a lagging watcher is not compared with it",
+			ops:   [][]string{watchOp(5, "watch", fullA), replay, readOp(7, 4)},
+			valid: Unknown, readChecks: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lines := append([]string(nil), watchWrites...)
+			for _, o := range tc.ops {
+				lines = append(lines, o...)
+			}
+			res, err := CheckWatch(h(t, lines...))
+			require.NoError(t, err)
+			assert.Equal(t, tc.valid, res.Valid, "%+v", res)
+			all := strings.Join(res.Problems, "\n")
+			for _, p := range tc.problems {
+				assert.Contains(t, all, p)
+			}
+			if len(tc.problems) == 0 {
+				assert.Empty(t, res.Problems)
+			}
+			if tc.readChecks > 0 {
+				assert.Equal(t, tc.readChecks, res.ReadChecks)
+			}
+		})
+	}
+}
+
 func TestCheckWatchRejectsMalformedEvents(t *testing.T) {
 	_, err := CheckWatch(h(t, watchOp(9, "replay", `["x","put","k","a"]`)...))
 	assert.ErrorContains(t, err, "not [revision, type, key, value]")
+	_, err = CheckWatch(h(t, watchOp(9, "replay", `["2","put","k","a","2","1",["a"]]`)...))
+	assert.ErrorContains(t, err, "or [revision, type, key, value, create, version, prev]")
+	_, err = CheckWatch(h(t, `7 invoke read w/ x`, `7 ok read w/ [["k","a"]] 2`))
+	assert.ErrorContains(t, err, "is not [key, value, create, mod, version]")
 }
 
 // The lock workload's history shape (acquire, write, release with the token as the ok
@@ -223,4 +309,24 @@ func TestCheckWatchRegressionPutAppliedTwice(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Invalid, res.Valid)
 	assert.Contains(t, strings.Join(res.Problems, "\n"), `one put applied twice: watch/k2="274" committed at revisions 296 and 297`)
+}
+
+// A real 3-node run (no faults, 4 s, seed 11) with the planted bug kv.watch-prevkv-self:
+// every watcher, and the final replay, get the same wrong PrevKVs, so they agree with each
+// other; only each stream's own replay shows the PrevKVs do not follow.
+func TestCheckWatchRegressionPrevKVSelf(t *testing.T) {
+	f, err := os.Open("testdata/watch-prevkv-self.jsonl")
+	require.NoError(t, err)
+	defer f.Close()
+	events, err := history.Read(f)
+	require.NoError(t, err)
+	res, err := CheckWatch(events)
+	require.NoError(t, err)
+	assert.Equal(t, Invalid, res.Valid)
+	all := strings.Join(res.Problems, "\n")
+	assert.Contains(t, all, `replay: event 3 (delete watch/k0=""@5) carries prevKV nothing, but the stream so far says "1" (mod 2, create 2, version 1)`)
+	for i := range 3 {
+		assert.Contains(t, all, fmt.Sprintf("watcher %d: event", i), "every watcher's own replay fails")
+	}
+	assert.NotContains(t, all, "gap", "the streams agree with each other")
 }

@@ -91,19 +91,27 @@ func definite(err error) bool {
 	if errors.Is(err, rpctypes.ErrCompacted) || errors.Is(err, rpctypes.ErrFutureRev) {
 		return true
 	}
-	code := codes.Unknown
-	var ee rpctypes.EtcdError
-	if errors.As(err, &ee) {
-		code = ee.Code()
-	} else if s, ok := status.FromError(err); ok {
-		code = s.Code()
-	}
-	switch code {
+	switch errCode(err) {
 	case codes.InvalidArgument, codes.FailedPrecondition, codes.OutOfRange, codes.NotFound,
 		codes.AlreadyExists, codes.PermissionDenied, codes.Unauthenticated, codes.ResourceExhausted:
 		return true
 	}
 	return false
+}
+
+// errCode is the gRPC code of an error from clientv3 (codes.OK for nil).
+func errCode(err error) codes.Code {
+	if err == nil {
+		return codes.OK
+	}
+	var ee rpctypes.EtcdError
+	if errors.As(err, &ee) {
+		return ee.Code()
+	}
+	if s, ok := status.FromError(err); ok {
+		return s.Code()
+	}
+	return codes.Unknown
 }
 
 // errExtra keeps the error's text in the history, for people reading it.

@@ -79,6 +79,16 @@
 //	delay             proxy: 10..100ms plus up to 50ms jitter on every peer link
 //	duplicate         proxy: send 10..40% of peer frames twice (orrery only)
 //	reorder           proxy: hold back 10..40% of frames by 5..50ms (orrery only)
+//	member            member remove a random voter (unless fewer than a majority of the
+//	                  nodes would stay voters) and keep its node down (Start is a no-op
+//	                  for it, whoever restarts nodes); Stop adds it back as a new member:
+//	                  member add as a learner, its process on an empty data dir (nI.K)
+//	                  with --initial-cluster-state existing, member promote once caught up
+//
+// The member nemesis is of the process family (never in force with kill or pause) and
+// heals last in its period: adding a member back needs a quorum that a partition or a
+// halted node in force beside it may deny until it heals. After the faulty phase the
+// runner reports any node still out of the cluster.
 //
 // Nemeses that etcd cannot take (clock, disk, fsync, duplicate, reorder) return an error
 // wrapping ErrUnsupported from Start; Supported(n, c) tells beforehand, so a runner given

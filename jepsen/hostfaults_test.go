@@ -191,6 +191,11 @@ func awaitInEffect(t *testing.T, c *nsCluster, cli *clientv3.Client, name, desc 
 		require.Len(t, targets, 1, desc)
 		writable(t, cli, "k", "fsync", settle)
 		waitFor(t, settle, func() bool { return !c.Running(targets[0]) }, "%s: the process exits", desc)
+	case name == "member":
+		require.Len(t, targets, 1, desc)
+		require.True(t, c.Left(targets[0]), "%s: %s marked out", desc, targets[0])
+		require.False(t, c.Running(targets[0]), "%s: %s still running", desc, targets[0])
+		require.NotContains(t, memberURLs(t, cli), c.PeerURL(targets[0]), "%s: still in the member table", desc)
 	case name == "delay":
 		waitFor(t, settle, func() bool { return linkStatsOf(c).delayed > before.link.delayed }, "%s: a frame delayed", desc)
 	case name == "duplicate":
@@ -203,9 +208,19 @@ func awaitInEffect(t *testing.T, c *nsCluster, cli *clientv3.Client, name, desc 
 }
 
 // awaitHealed checks that the fault nemesis name is gone after its Stop.
-func awaitHealed(t *testing.T, c *nsCluster, name string) {
+func awaitHealed(t *testing.T, c *nsCluster, cli *clientv3.Client, name string) {
 	t.Helper()
 	switch name {
+	case "member":
+		for _, n := range c.Nodes() {
+			require.False(t, c.Left(n), "%s: %s back", name, n)
+			require.True(t, c.Running(n), "%s: %s running", name, n)
+		}
+		urls := memberURLs(t, cli)
+		require.Len(t, urls, len(c.Nodes()), "%s: every node a voter again: %v", name, urls)
+		for _, n := range c.Nodes() {
+			require.Contains(t, urls, c.PeerURL(n), "%s: %s a voter again", name, n)
+		}
 	case "kill", "fsync":
 		for _, n := range c.Nodes() {
 			require.True(t, c.Running(n), "%s: %s restarted", name, n)
@@ -225,4 +240,20 @@ func awaitHealed(t *testing.T, c *nsCluster, name string) {
 		}
 	}
 	require.NotContains(t, ruleset(t, c), "drop", "%s: healed", name)
+}
+
+// memberURLs lists the peer URLs of the voting members.
+func memberURLs(t *testing.T, cli *clientv3.Client) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), settle)
+	defer cancel()
+	resp, err := cli.MemberList(ctx)
+	require.NoError(t, err, "member list")
+	var out []string
+	for _, m := range resp.Members {
+		if !m.IsLearner {
+			out = append(out, m.PeerURLs...)
+		}
+	}
+	return out
 }

@@ -162,7 +162,7 @@ func applyAndHeal(t *testing.T, c *nsCluster, cli *clientv3.Client, n Nemesis, r
 	awaitInEffect(t, c, cli, n.Name(), desc, before)
 	inEffect := time.Since(start)
 	require.NoError(t, n.Stop(ctx, c), "%s stop", n.Name())
-	awaitHealed(t, c, n.Name())
+	awaitHealed(t, c, cli, n.Name())
 	took := writable(t, cli, "k", fmt.Sprintf("v%d", i), settle)
 	t.Logf("%-17s %-60s in effect after %v, healed, write after %v", n.Name(), desc,
 		inEffect.Round(time.Millisecond), took.Round(time.Millisecond))

@@ -43,6 +43,7 @@ var nemesisKinds = []func() Nemesis{
 	func() Nemesis { return &linkNemesis{kind: "delay"} },
 	func() Nemesis { return &linkNemesis{kind: "duplicate"} },
 	func() Nemesis { return &linkNemesis{kind: "reorder"} },
+	func() Nemesis { return &memberNemesis{} },
 }
 
 // nemesisGroups are the names Jepsen users write for a family of faults (jepsen.nemesis.

@@ -35,6 +35,14 @@ func (c *nsCluster) Start(node string) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.left[node] {
+		return nil // no longer a member: it stays down until Rejoin
+	}
+	return c.startLocked(node)
+}
+
+// startLocked starts the node's process unless it runs; the caller holds c.mu.
+func (c *nsCluster) startLocked(node string) error {
 	if c.closed {
 		return errors.New("jepsen: cluster closed")
 	}
@@ -124,6 +132,37 @@ func (c *nsCluster) signal(node string, sig syscall.Signal, paused bool) error {
 }
 
 func (c *nsCluster) Running(node string) bool { return c.live(node) != nil }
+
+// Leave implements Rejoiner.
+func (c *nsCluster) Leave(node string) error {
+	if c.index(node) < 0 {
+		return fmt.Errorf("jepsen: no node %q", node)
+	}
+	c.mu.Lock()
+	c.left[node] = true
+	c.mu.Unlock()
+	return c.Kill(node)
+}
+
+// Rejoin implements Rejoiner.
+func (c *nsCluster) Rejoin(node string) error {
+	if err := c.Kill(node); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.incarnation[node]++
+	c.left[node] = false
+	c.log.Info("jepsen: rejoining as a new member", "node", node, "data-dir", c.dataDir(node))
+	return c.startLocked(node)
+}
+
+// Left implements Rejoiner.
+func (c *nsCluster) Left(node string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.left[node]
+}
 
 func (c *nsCluster) Generation(node string) int {
 	c.mu.Lock()

@@ -152,6 +152,7 @@ func (r *runner) run(ctx context.Context) (Summary, error) {
 	if err := r.faultyPhase(ctx); err != nil {
 		return r.sum, err
 	}
+	r.checkMembership()
 	phase := time.Now()
 	if err := r.awaitLeader(ctx, r.o.FinalTimeout); err != nil {
 		r.sum.Errors = append(r.sum.Errors, "no leader after healing: "+err.Error())
@@ -273,6 +274,20 @@ func (r *runner) awaitLeader(ctx context.Context, limit time.Duration) error {
 		}
 		if !sleepCtx(ctx, 250*time.Millisecond) {
 			return errors.Join(err, ctx.Err())
+		}
+	}
+}
+
+// checkMembership notes every node that healing did not bring back into the cluster (the
+// member nemesis's re-add failed): the final operations then run on fewer members.
+func (r *runner) checkMembership() {
+	rj, ok := r.cluster.(Rejoiner)
+	if !ok {
+		return
+	}
+	for _, n := range r.cluster.Nodes() {
+		if rj.Left(n) {
+			r.sum.Errors = append(r.sum.Errors, fmt.Sprintf("%s is still out of the cluster after healing (member re-add failed)", n))
 		}
 	}
 }

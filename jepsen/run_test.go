@@ -53,6 +53,9 @@ func TestRunWorkloadsAgainstFakeCluster(t *testing.T) {
 			if wl == "register" {
 				assert.FileExists(t, filepath.Join(out, VisualizationFile))
 			}
+			if wl == "watch" {
+				assert.Positive(t, sum.Checker["read_checks"], "reads compared with the watchers' replays")
+			}
 			f, err := os.Open(filepath.Join(out, HistoryFile))
 			require.NoError(t, err)
 			events, err := history.Read(f)
@@ -147,4 +150,23 @@ func TestRunAppendFindsTruncatedLists(t *testing.T) {
 	require.Equal(t, Invalid, sum.Valid, sum.Verdict)
 	assert.Contains(t, sum.Verdict, "not strict serializable")
 	assert.NotEmpty(t, sum.Checker["anomaly_kinds"])
+}
+
+// The member nemesis against the fake cluster, beside fake-kill (which restarts whatever
+// it killed, but must not revive a removed member): the workloads' clients ride out a
+// node that leaves and comes back as a new member, and the run ends with every node in.
+func TestRunWithMemberNemesis(t *testing.T) {
+	for _, wl := range []string{"register", "watch"} {
+		t.Run(wl, func(t *testing.T) {
+			t.Parallel()
+			sum, _ := fakeRun(t, wl, &memberNemesis{})
+			assert.Equal(t, Valid, sum.Valid, "verdict: %s; errors: %v", sum.Verdict, sum.Errors)
+			assert.Empty(t, sum.Errors)
+			faults := map[string]int{}
+			for _, fs := range sum.Faults {
+				faults[fs.Name] = fs.Count
+			}
+			assert.Positive(t, faults["member"], "faults: %+v", sum.Faults)
+		})
+	}
 }

@@ -45,7 +45,7 @@ func family(name string) string {
 	switch {
 	case strings.HasPrefix(name, "partition"):
 		return "partition"
-	case name == "kill" || name == "pause":
+	case name == "kill" || name == "pause" || name == "member":
 		return "process"
 	case name == "delay" || name == "duplicate" || name == "reorder" || strings.HasPrefix(name, "link"):
 		return "link"
@@ -136,7 +136,7 @@ func (s *schedule) run(ctx context.Context) []FaultWindow {
 			open = append(open, len(windows)-1)
 		}
 		sleepCtx(ctx, s.interval)
-		for _, i := range slices.Backward(open) {
+		for _, i := range healOrder(windows, open) {
 			n := s.byName(windows[i].Nemesis)
 			if err := s.stop(n); err != nil {
 				windows[i].Error = "stop: " + err.Error()
@@ -145,6 +145,19 @@ func (s *schedule) run(ctx context.Context) []FaultWindow {
 		}
 	}
 	return windows
+}
+
+// healOrder is the order in which the faults in force (open, indexes into windows) are
+// stopped: the reverse of their start, except that the member nemesis heals last. Adding
+// a member back needs a quorum that the other faults (a partition, a halted node) may be
+// denying until they heal.
+func healOrder(windows []FaultWindow, open []int) []int {
+	out := slices.Clone(open)
+	slices.Reverse(out)
+	slices.SortStableFunc(out, func(a, b int) int {
+		return cmpBool(windows[a].Nemesis == "member", windows[b].Nemesis == "member")
+	})
+	return out
 }
 
 func (s *schedule) byName(name string) Nemesis {

@@ -83,3 +83,12 @@ func TestNemesisFamilies(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `unknown nemesis "meteor" (known: all, partition, packet,`)
 }
+
+// Faults heal in the reverse of their start, except the member nemesis, which heals last:
+// its re-add needs the quorum the others may deny.
+func TestHealOrder(t *testing.T) {
+	ws := []FaultWindow{{Nemesis: "clock"}, {Nemesis: "partition-ring"}, {Nemesis: "member"}, {Nemesis: "kill"}}
+	assert.Equal(t, []int{1, 0}, healOrder(ws, []int{0, 1}))
+	assert.Equal(t, []int{1, 0, 2}, healOrder(ws, []int{0, 1, 2}))
+	assert.Equal(t, []int{3, 1, 2}, healOrder(ws, []int{2, 1, 3}))
+}

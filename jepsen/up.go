@@ -59,7 +59,8 @@ func Up(ctx context.Context, o Options) (Cluster, error) {
 	if err := netns.Sweep(); err != nil {
 		o.Logger.Warn("jepsen: sweeping stale namespaces of crashed runs", "err", err)
 	}
-	c := &nsCluster{o: o, log: o.Logger, procs: map[string]*proc{}, gen: map[string]int{}, ids: map[uint64]string{}}
+	c := &nsCluster{o: o, log: o.Logger, procs: map[string]*proc{}, gen: map[string]int{}, ids: map[uint64]string{},
+		incarnation: map[string]int{}, left: map[string]bool{}}
 	if err := c.up(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("jepsen: up: %w", err), c.Close())
 	}
@@ -236,7 +237,26 @@ func (c *nsCluster) Etcd() bool { return c.o.EtcdBin != "" }
 
 func (c *nsCluster) LogPath(node string) string { return filepath.Join(c.o.Dir, node+".log") }
 
-func (c *nsCluster) dataDir(node string) string { return filepath.Join(c.o.Dir, node) }
+// dataDir is the node's data dir: Dir/nI for the member Up started, Dir/nI.K for the
+// K-th member that joined again under the node's name (Rejoin), so the old member's data
+// stays for inspection. The caller holds c.mu.
+func (c *nsCluster) dataDir(node string) string {
+	k := c.incarnation[node]
+	if k == 0 {
+		return filepath.Join(c.o.Dir, node)
+	}
+	return filepath.Join(c.o.Dir, fmt.Sprintf("%s.%d", node, k))
+}
+
+// clusterState is the node's --initial-cluster-state: new for the members Up bootstraps,
+// existing for one that joined again. On a data dir that has data both just restart.
+// The caller holds c.mu.
+func (c *nsCluster) clusterState(node string) string {
+	if c.incarnation[node] > 0 {
+		return "existing"
+	}
+	return "new"
+}
 
 // initialCluster lists every node's peer URL: the proxy in front of its real listener.
 func (c *nsCluster) initialCluster() string {
@@ -247,6 +267,10 @@ func (c *nsCluster) initialCluster() string {
 	return strings.Join(parts, ",")
 }
 
+// PeerURL is the node's advertised peer URL (its proxy), by which the member table
+// names it.
+func (c *nsCluster) PeerURL(node string) string { return c.peerURL(node) }
+
 func (c *nsCluster) peerURL(node string) string {
 	return "http://" + net.JoinHostPort(c.Addr(node), strconv.Itoa(ProxyPort))
 }
@@ -256,6 +280,7 @@ func (c *nsCluster) url(node string, port int) string {
 }
 
 // args are the node's command line: orrery's or etcd's flags, with the same meaning.
+// The caller holds c.mu.
 func (c *nsCluster) args(node string) (bin string, args []string) {
 	common := []string{
 		"--name", node,
@@ -266,7 +291,7 @@ func (c *nsCluster) args(node string) (bin string, args []string) {
 		"--advertise-client-urls", c.url(node, ClientPort),
 		"--listen-metrics-urls", c.url(node, MetricsPort),
 		"--initial-cluster", c.initialCluster(),
-		"--initial-cluster-state", "new",
+		"--initial-cluster-state", c.clusterState(node),
 		"--heartbeat-interval", strconv.Itoa(c.o.HeartbeatMS),
 		"--election-timeout", strconv.Itoa(c.o.ElectionMS),
 	}
@@ -291,10 +316,14 @@ type nsCluster struct {
 
 	proxies []*faultproxy.Proxy
 
-	mu      sync.Mutex
-	procs   map[string]*proc
-	gen     map[string]int
-	ids     map[uint64]string // member ID -> node, learned from Status
-	clients map[string]*statusClient
-	closed  bool
+	mu    sync.Mutex
+	procs map[string]*proc
+	gen   map[string]int
+	// incarnation counts the node's Rejoins; left holds the nodes between Leave and
+	// Rejoin (see Rejoiner).
+	incarnation map[string]int
+	left        map[string]bool
+	ids         map[uint64]string // member ID -> node, learned from Status
+	clients     map[string]*statusClient
+	closed      bool
 }

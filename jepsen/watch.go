@@ -19,10 +19,11 @@ import (
 const watchPrefix = "watch/"
 
 // watchWorkload writes unique values to a few keys under watchPrefix (puts, and some
-// deletes) while watchers follow the prefix from revision 1, reconnecting and resuming
-// after their last revision whenever a stream breaks. At the end each watcher's events
-// and a fresh replay of the prefix from revision 1 go into the history (f "watch" and
-// "replay"), where CheckWatch compares them.
+// deletes) and reads the whole prefix now and then (f "read"), while watchers follow the
+// prefix from revision 1 with PrevKV, reconnecting and resuming after their last
+// revision whenever a stream breaks. At the end it reads the prefix once more, and each
+// watcher's events and a fresh replay of the prefix from revision 1 go into the history
+// (f "watch" and "replay"), where CheckWatch compares them.
 type watchWorkload struct {
 	watchers int
 	n        atomic.Int64
@@ -71,7 +72,7 @@ func (wt *watcher) run(ctx context.Context) {
 		wt.mu.Lock()
 		from := wt.next
 		wt.mu.Unlock()
-		ch := wt.cli.Watch(clientv3.WithRequireLeader(ctx), watchPrefix, clientv3.WithPrefix(), clientv3.WithRev(from))
+		ch := wt.cli.Watch(clientv3.WithRequireLeader(ctx), watchPrefix, clientv3.WithPrefix(), clientv3.WithRev(from), clientv3.WithPrevKV())
 		for resp := range ch {
 			if resp.CompactRevision != 0 {
 				wt.mu.Lock()
@@ -93,21 +94,55 @@ func (wt *watcher) run(ctx context.Context) {
 	}
 }
 
-// watchEvent encodes an event as [revision, "put"|"delete", key, value].
+// watchEvent encodes an event as [revision, "put"|"delete", key, value, create revision,
+// version, prev], prev being the PrevKV as [value, create revision, mod revision,
+// version], or null when the key did not exist before. Numbers are decimal strings.
 func watchEvent(ev *clientv3.Event) history.Value {
 	typ, val := "put", string(ev.Kv.Value)
 	if ev.Type == mvccpb.DELETE {
 		typ, val = "delete", ""
 	}
-	return history.List(history.Str(strconv.FormatInt(ev.Kv.ModRevision, 10)), history.Str(typ),
-		history.Str(string(ev.Kv.Key)), history.Str(val))
+	prev := history.Null()
+	if p := ev.PrevKv; p != nil {
+		prev = history.List(history.Str(string(p.Value)), num(p.CreateRevision), num(p.ModRevision), num(p.Version))
+	}
+	return history.List(num(ev.Kv.ModRevision), history.Str(typ), history.Str(string(ev.Kv.Key)), history.Str(val),
+		num(ev.Kv.CreateRevision), num(ev.Kv.Version), prev)
+}
+
+func num(n int64) history.Value { return history.Str(strconv.FormatInt(n, 10)) }
+
+// readPrefix reads every key under watchPrefix, recorded as f "read" with the response's
+// revision and a list of [key, value, create revision, mod revision, version].
+func readPrefix(ctx context.Context, c *client) (result, int64) {
+	var rev int64
+	r := c.do(ctx, "read", watchPrefix, history.Null(), func(ctx context.Context) result {
+		resp, err := c.cli.Get(ctx, watchPrefix, clientv3.WithPrefix())
+		if err != nil {
+			return failed(err, true, history.Null())
+		}
+		kvs := make([]history.Value, 0, len(resp.Kvs))
+		for _, kv := range resp.Kvs {
+			kvs = append(kvs, history.List(history.Str(string(kv.Key)), history.Str(string(kv.Value)),
+				num(kv.CreateRevision), num(kv.ModRevision), num(kv.Version)))
+		}
+		rev = resp.Header.Revision
+		res := okResult(history.List(kvs...))
+		res.extra = revExtra(rev)
+		return res
+	})
+	return r, rev
 }
 
 func (w *watchWorkload) closeClient(*client) {}
 
 func (w *watchWorkload) op(ctx context.Context, c *client) {
 	key := watchPrefix + "k" + strconv.Itoa(c.rng.Intn(5))
-	if c.rng.Intn(10) == 0 {
+	switch c.rng.Intn(10) {
+	case 1:
+		readPrefix(ctx, c)
+		return
+	case 0:
 		c.do(ctx, "delete", key, history.Null(), func(ctx context.Context) result {
 			resp, err := c.cli.Delete(ctx, key)
 			if err != nil {
@@ -131,8 +166,9 @@ func (w *watchWorkload) op(ctx context.Context, c *client) {
 	})
 }
 
-// finish reads the final revision, gives the watchers until ctx ends to reach it, records
-// what each saw, and replays the prefix from revision 1 to the final revision.
+// finish reads the prefix and with it the final revision, gives the watchers until ctx
+// ends to reach it, records what each saw, and replays the prefix from revision 1 to the
+// final revision.
 func (w *watchWorkload) finish(ctx context.Context, e *env) error {
 	defer func() {
 		w.cancel()
@@ -143,14 +179,8 @@ func (w *watchWorkload) finish(ctx context.Context, e *env) error {
 	}()
 	var final int64
 	err := finalOps(ctx, e, func(ctx context.Context, c *client) bool {
-		r := c.do(ctx, "revision", watchPrefix, history.Null(), func(ctx context.Context) result {
-			resp, err := c.cli.Get(ctx, watchPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
-			if err != nil {
-				return failed(err, true, history.Null())
-			}
-			final = resp.Header.Revision
-			return okResult(history.Str(strconv.FormatInt(final, 10)))
-		})
+		var r result
+		r, final = readPrefix(ctx, c)
 		return r.typ == history.OK
 	})
 	if err != nil {
@@ -210,7 +240,7 @@ func replay(ctx context.Context, cli *clientv3.Client, final int64) ([]history.V
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	for resp := range cli.Watch(wctx, watchPrefix, clientv3.WithPrefix(), clientv3.WithRev(1)) {
+	for resp := range cli.Watch(wctx, watchPrefix, clientv3.WithPrefix(), clientv3.WithRev(1), clientv3.WithPrevKV()) {
 		if err := resp.Err(); err != nil {
 			return nil, err
 		}
@@ -237,10 +267,12 @@ func (w *watchWorkload) check(events []history.Event, _ checker.Options) (verdic
 	}
 	rep := verdictReport{valid: res.Valid, details: map[string]any{
 		"committed": res.Committed, "watchers": res.Watchers, "lagging": res.Lagging, "problems": res.Problems,
+		"reads": res.Reads, "read_checks": res.ReadChecks,
 	}}
 	switch res.Valid {
 	case Valid:
-		rep.summary = fmt.Sprintf("%d watchers saw all %d committed events in order", res.Watchers, res.Committed)
+		rep.summary = fmt.Sprintf("%d watchers saw all %d committed events in order, each stream's PrevKVs and versions replay, %d reads match the replays (%d checks)",
+			res.Watchers, res.Committed, res.Reads, res.ReadChecks)
 	case Invalid:
 		rep.summary = fmt.Sprintf("watch broken: %s", res.Problems[0])
 	default:
