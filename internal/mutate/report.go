@@ -15,7 +15,7 @@ import (
 // exercise it, cheapest and most specific first.
 var DefaultWorkloads = map[string][]string{
 	"node/raft":     {"raftlog", "raftreg", "all", "members"},
-	"node/rsm":      {"all", "members"},
+	"node/rsm":      {"all", "members", "mvcc"},
 	"node/kv":       {"mvcc", "kv", "watch", "all", "append"},
 	"node/kvserver": {"mvcc", "all", "lock"},
 }

@@ -135,6 +135,12 @@ func TestCheckMvcc(t *testing.T) {
 		{"a watch lost to a compaction nobody sent", cat(kindObs(5, "compact-sent", "4"), kindObs(6, "watch-lost", "5 2")),
 			"cancelled as compacted at 5, but no compaction to 5 was sent"},
 		{"a wrong response", cat(kindObs(5, "mvcc-wrong", "put got x")), "client n5: put got x"},
+		// A lease promised 2s at 1s may be gone at 3s but not at 2s; of two explanations
+		// one that holds is enough.
+		{"a lease gone when its promise ran out", cat(kindObs(5, "lease-gone", "3000000000; 7 2 1000000000")), ""},
+		{"a lease gone early", cat(kindObs(5, "lease-gone", "2000000000; 7 2 1000000000")),
+			"a response at 2s needs a lease gone early: lease 7, promised 2s by a grant or keep-alive sent at 1s (slack 100ms), 900ms early"},
+		{"one of two explanations holds", cat(kindObs(5, "lease-gone", "2000000000; 7 2 1000000000 | 8 1 0")), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := checkMvcc(tc.res)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orrery/orrery/sim"
@@ -49,25 +51,55 @@ func checkMvcc(res sim.Result) error {
 }
 
 // checkLeasesGone judges the leases clients found gone while a grant or keep-alive's
-// promise still held, with checkLeasePromise's slack for the servers' clocks.
+// promise still held, with checkLeasePromise's slack for the servers' clocks. A response
+// may have several explanations (which of two leases was gone); one that holds will do.
 func checkLeasesGone(res sim.Result) error {
 	for _, o := range res.Observations {
 		if o.Kind != "lease-gone" {
 			continue
 		}
-		var id, ttlSec int64
-		var sent, at time.Duration
-		if _, err := fmt.Sscanf(o.Value, "%d %d %d %d", &id, &ttlSec, &sent, &at); err != nil {
+		atText, altsText, ok := strings.Cut(o.Value, "; ")
+		at, err := strconv.ParseInt(atText, 10, 64)
+		if !ok || err != nil {
 			return fmt.Errorf("malformed lease-gone observation %q", o.Value)
+		}
+		var why []string
+		held := false
+		for _, alt := range strings.Split(altsText, " | ") {
+			early, err := earlyLeases(res, alt, time.Duration(at))
+			if err != nil {
+				return fmt.Errorf("malformed lease-gone observation %q: %v", o.Value, err)
+			}
+			if len(early) == 0 {
+				held = true
+				break
+			}
+			why = append(why, early...)
+		}
+		if !held {
+			return fmt.Errorf("client %s: a response at %v needs a lease gone early: %s", o.Node, time.Duration(at), strings.Join(why, "; or "))
+		}
+	}
+	return nil
+}
+
+// earlyLeases lists the leases of one explanation ("id ttl sent, ...") that would have
+// died before their promise, slack included.
+func earlyLeases(res sim.Result, alt string, at time.Duration) ([]string, error) {
+	var out []string
+	for _, l := range strings.Split(alt, ", ") {
+		var id, ttlSec int64
+		var sent time.Duration
+		if _, err := fmt.Sscanf(l, "%d %d %d", &id, &ttlSec, &sent); err != nil {
+			return nil, err
 		}
 		ttl := time.Duration(ttlSec) * time.Second
 		slack := time.Duration(2*res.Profile.ClockDriftMax*float64(ttl)) + clockJumps(res, sent, at) + electionMargin
 		if at < sent+ttl-slack {
-			return fmt.Errorf("client %s: lease %d was gone by %v, but a grant or keep-alive sent at %v promised %ds (slack %v): it died %v early",
-				o.Node, id, at, sent, ttlSec, slack, sent+ttl-slack-at)
+			out = append(out, fmt.Sprintf("lease %d, promised %ds by a grant or keep-alive sent at %v (slack %v), %v early", id, ttlSec, sent, slack, sent+ttl-slack-at))
 		}
 	}
-	return nil
+	return out, nil
 }
 
 type mvccPlaced struct {

@@ -272,9 +272,10 @@ func (m *mvccClient) resolveCommand(c *kv.Command) int {
 	case c.LeaseGrant != nil:
 		slot := int(-1 - c.LeaseGrant.ID)
 		m.lease(&c.LeaseGrant.ID)
-		if l := m.leases[c.LeaseGrant.ID]; l != nil && l.unsure && !l.revoked {
-			// An earlier grant of this ID may have happened unanswered: ask for the same
-			// TTL, so that whichever grant made the lease, the client knows its TTL.
+		if l := m.leases[c.LeaseGrant.ID]; l != nil && !l.revoked {
+			// The lease may exist (an unanswered grant, or one not expired yet) or not
+			// (expired): ask for the TTL it has, so that the client knows the TTL of
+			// whichever lease holds the ID afterwards.
 			c.LeaseGrant.TTL = l.ttl
 		}
 		if m.slots[slot] == 0 {
@@ -466,28 +467,26 @@ func (m *mvccClient) check(chk mvccCheck) []component.Effect {
 		return nil
 	}
 	if replyRev(orEmptyReply(chk.reply)) == 0 && answerRev(orEmptyAnswer(chk.answer)) == 0 {
-		found, best := false, []leaseFact(nil)
+		var alts goneAlts
 		for r := chk.call.from; r <= chk.rev; r++ {
-			if ok, gone := m.explains(chk, r, false, got); ok && (!found || len(gone) < len(best)) {
-				found, best = true, gone
-			}
+			alts = append(alts, m.explains(chk, r, false, got)...)
 		}
-		if found {
-			return leasesGone(chk, best)
+		if len(alts) > 0 {
+			return leasesGone(chk, alts)
 		}
 		return m.wrongf("%s was refused (%s) at no revision from %d to %d: the reference answers %s there",
 			describeCall(chk.call), got, chk.call.from, chk.rev, m.expected(chk, chk.rev, false))
 	}
-	wrote, goneW := false, []leaseFact(nil)
+	var wrote goneAlts
 	if chk.reply != nil {
-		wrote, goneW = m.explains(chk, chk.rev-1, true, got)
+		wrote = m.explains(chk, chk.rev-1, true, got)
 	}
-	still, goneR := m.explains(chk, chk.rev, false, got)
+	still := m.explains(chk, chk.rev, false, got)
 	switch {
-	case still && (!wrote || len(goneR) <= len(goneW)):
-		return append(leasesGone(chk, goneR), m.placed(chk, "read"))
-	case wrote:
-		return append(leasesGone(chk, goneW), m.placed(chk, "write"))
+	case still.free() || len(still) > 0 && !wrote.free():
+		return append(leasesGone(chk, still), m.placed(chk, "read"))
+	case len(wrote) > 0:
+		return append(leasesGone(chk, wrote), m.placed(chk, "write"))
 	}
 	msg := fmt.Sprintf("%s got %s at revision %d; the reference answers %s on the state at %d", describeCall(chk.call), got, chk.rev,
 		m.expected(chk, chk.rev, false), chk.rev)
@@ -511,14 +510,33 @@ func orEmptyAnswer(a *kv.Answer) *kv.Answer {
 	return a
 }
 
-// leasesGone observes the leases a response found gone although the client was sure of
-// them, for checkMvcc to judge against the servers' clocks: "id ttl sent completed".
-func leasesGone(chk mvccCheck, gone []leaseFact) []component.Effect {
-	var effs []component.Effect
-	for _, f := range gone {
-		effs = append(effs, component.Observe{Kind: "lease-gone", Value: fmt.Sprintf("%d %d %d %d", f.id, f.ttl, f.sent, chk.completed)})
+// goneAlts are the explanations of a response the reference found: for each, the leases
+// it needs gone that the client was sure of.
+type goneAlts [][]leaseFact
+
+// free reports whether some explanation needs no lease gone that the client was sure of.
+func (a goneAlts) free() bool {
+	return slices.ContainsFunc(a, func(g []leaseFact) bool { return len(g) == 0 })
+}
+
+// leasesGone observes, when every explanation of a response needs a lease gone that the
+// client was sure of, the alternatives, for checkMvcc to judge against the servers'
+// clocks: "completed; id ttl sent, ... | ...".
+func leasesGone(chk mvccCheck, alts goneAlts) []component.Effect {
+	if alts.free() {
+		return nil
 	}
-	return effs
+	var parts []string
+	for _, g := range alts {
+		var ls []string
+		for _, f := range g {
+			ls = append(ls, fmt.Sprintf("%d %d %d", f.id, f.ttl, f.sent))
+		}
+		if p := strings.Join(ls, ", "); !slices.Contains(parts, p) {
+			parts = append(parts, p)
+		}
+	}
+	return []component.Effect{component.Observe{Kind: "lease-gone", Value: fmt.Sprintf("%d; %s", chk.completed, strings.Join(parts, " | "))}}
 }
 
 // placed observes where a checked request sits in the revision order, for checkMvcc's
@@ -527,22 +545,17 @@ func (m *mvccClient) placed(chk mvccCheck, kind string) component.Effect {
 	return component.Observe{Kind: "mvcc-placed", Value: fmt.Sprintf("%d %s %d %d", chk.rev, kind, chk.call.invoked, chk.completed)}
 }
 
-// explains reports whether the reference, run on the state at rev (and, if write, as the
-// request that wrote rev+1), gives the response seen, for some answer to the question it
-// cannot settle (which leases still exist). It returns the leases the client was sure of
-// that the explanation needs gone (nil if none), preferring explanations needing fewest.
-func (m *mvccClient) explains(chk mvccCheck, rev int64, write bool, got string) (bool, []leaseFact) {
-	var best []leaseFact
-	found := false
+// explains returns the ways the reference, run on the state at rev (and, if write, as the
+// request that wrote rev+1), gives the response seen, one for each answer to the question
+// it cannot settle (which leases still exist) that does; none if it cannot.
+func (m *mvccClient) explains(chk mvccCheck, rev int64, write bool, got string) goneAlts {
+	var alts goneAlts
 	for _, out := range m.outcomes(chk, rev) {
-		if out.text != got || out.wrote != write || write && !m.sameEvents(rev+1, out.events) {
-			continue
-		}
-		if !found || len(out.gone) < len(best) {
-			found, best = true, out.gone
+		if out.text == got && out.wrote == write && (!write || m.sameEvents(rev+1, out.events)) {
+			alts = append(alts, out.gone)
 		}
 	}
-	return found, best
+	return alts
 }
 
 // expected describes the reference's answers on the state at rev, for messages.
