@@ -204,6 +204,28 @@ func (g *mvccOps) txnOps(r *rand.Rand, keys *[]int, depth int, writes bool, n in
 	return ops
 }
 
+// conflicting draws a txn etcd refuses: a branch that writes a key twice, with two puts or
+// a put inside a delete's range.
+func (g *mvccOps) conflicting(r *rand.Rand) *kv.TxnRequest {
+	i := r.IntN(mvccKeys)
+	ops := []kv.RequestOp{{Put: g.put(r, mvccKey(i))}}
+	if r.IntN(2) == 0 {
+		ops = append(ops, kv.RequestOp{Put: g.put(r, mvccKey(i))})
+	} else {
+		ops = append(ops, kv.RequestOp{DeleteRange: &kv.DeleteRangeRequest{Key: mvccKey(max(0, i-1)), RangeEnd: mvccKey(i + 1)}})
+	}
+	if r.IntN(2) == 0 {
+		ops[0], ops[1] = ops[1], ops[0]
+	}
+	t := &kv.TxnRequest{Compare: []kv.Compare{g.compare(r)}}
+	if r.IntN(2) == 0 {
+		t.Success = ops
+	} else {
+		t.Failure = ops
+	}
+	return t
+}
+
 func (g *mvccOps) Next(r *rand.Rand, _ int) sim.Op {
 	var cmd kv.Command
 	var q kv.Query
@@ -216,9 +238,11 @@ func (g *mvccOps) Next(r *rand.Rand, _ int) sim.Op {
 	case x < 45:
 		key, end := g.span(r)
 		f, cmd.DeleteRange = "delete", &kv.DeleteRangeRequest{Key: key, RangeEnd: end, PrevKV: r.IntN(2) == 0}
-	case x < 66:
+	case x < 64:
 		keys := r.Perm(mvccKeys)
 		f, cmd.Txn = "txn", g.txn(r, &keys, 0, true)
+	case x < 66:
+		f, cmd.Txn = "txn", g.conflicting(r)
 	case x < 72:
 		keys := r.Perm(mvccKeys)
 		f, q.Txn = "rtxn", g.txn(r, &keys, 0, false)
