@@ -71,6 +71,9 @@ type watchingClient struct {
 	stream   uint64
 	streamAt component.NodeID
 	noPrev   []component.Effect // observations of events without the PrevKV expected
+	// history keeps each released revision's events in the order made (their
+	// sub-revisions), when set: the mvcc client hashes the store from it.
+	history map[int64][]kv.Event
 }
 
 // keyAt is a key's state from revision rev on (kv nil: absent).
@@ -250,6 +253,9 @@ func (w *watchingClient) apply(rev int64, evs []kv.Event) error {
 			now = &c
 		}
 		w.replay[key] = append(w.replay[key], keyAt{rev: rev, kv: now})
+	}
+	if w.history != nil {
+		w.history[rev] = evs
 	}
 	return nil
 }

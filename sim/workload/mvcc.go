@@ -256,12 +256,14 @@ func (g *mvccOps) Next(r *rand.Rand, _ int) sim.Op {
 		f, cmd.LeaseGrant = "grant", &kv.LeaseGrantRequest{TTL: 1 + r.Int64N(3), ID: id}
 	case x < 84:
 		f, cmd.LeaseRevoke = "revoke", &kv.LeaseRevokeRequest{ID: slotLease(r.IntN(leaseSlots))}
-	case x < 95:
+	case x < 93:
 		f, q.KeepAlive = "keepalive", slotLease(r.IntN(leaseSlots))
+	case x < 95:
+		f, q.HashKV = "hashkv", &kv.HashKVRequest{Revision: [2]int64{0, rel(r, 20)}[r.IntN(2)]}
 	default:
 		f, q.TimeToLive = "ttl", &kv.LeaseTimeToLiveRequest{ID: slotLease(r.IntN(leaseSlots)), Keys: r.IntN(4) != 0}
 	}
-	if q.Range != nil || q.Txn != nil || q.KeepAlive != 0 || q.TimeToLive != nil {
+	if q.Range != nil || q.Txn != nil || q.KeepAlive != 0 || q.TimeToLive != nil || q.HashKV != nil {
 		return sim.Op{F: f, Value: requestValue(describeQuery(&q), q.Encode())}
 	}
 	return sim.Op{F: f, Value: requestValue(describeCommand(&cmd), cmd.Encode())}
@@ -295,7 +297,7 @@ func (g *mvccOps) Final(*rand.Rand, int) sim.Op {
 // isQuery tells the ops served outside raft.
 func isQuery(f string) bool {
 	switch f {
-	case "range", "rtxn", "keepalive", "ttl":
+	case "range", "rtxn", "keepalive", "ttl", "hashkv":
 		return true
 	}
 	return false

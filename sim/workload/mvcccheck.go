@@ -157,7 +157,7 @@ func checkCompaction(obs []sim.Observation, sent, done []compaction) error {
 	for _, o := range obs {
 		var a, b int64
 		switch o.Kind {
-		case "compacted-read", "compacted-compact", "watch-lost", "read-at":
+		case "compacted-read", "compacted-compact", "watch-lost", "read-at", "compact-named":
 			if _, err := fmt.Sscanf(o.Value, "%d %d", &a, &b); err != nil {
 				return fmt.Errorf("malformed %s observation %q", o.Kind, o.Value)
 			}
@@ -178,6 +178,10 @@ func checkCompaction(obs []sim.Observation, sent, done []compaction) error {
 		case "watch-lost":
 			if !sentBefore(o.At, func(c compaction) bool { return c.rev == a }) {
 				return fmt.Errorf("client %s: its watch was cancelled as compacted at %d, but no compaction to %d was sent", o.Node, a, a)
+			}
+		case "compact-named":
+			if !sentBefore(o.At, func(c compaction) bool { return c.rev == a }) {
+				return fmt.Errorf("client %s: a hash names compaction revision %d, but no compaction to %d was sent", o.Node, a, a)
 			}
 		case "read-at":
 			invoked := time.Duration(b)

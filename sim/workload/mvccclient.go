@@ -107,6 +107,7 @@ func newMvccClient(id component.NodeID, servers []component.NodeID, r *rand.Rand
 	codec := &mvccCodec{}
 	w.Client = rsm.NewClient(id, servers, codec, 150*time.Millisecond)
 	w.key, w.end = watchPrefix, kv.Prefix(watchPrefix)
+	w.history = map[int64][]kv.Event{}
 	return &mvccClient{watchingClient: w, codec: codec, leases: map[kv.LeaseID]*ownLease{}}
 }
 
@@ -251,6 +252,8 @@ func (m *mvccClient) resolveQuery(q *kv.Query) {
 		m.lease(&q.KeepAlive)
 	case q.TimeToLive != nil:
 		m.lease(&q.TimeToLive.ID)
+	case q.HashKV != nil:
+		m.rev(&q.HashKV.Revision)
 	}
 }
 
@@ -380,6 +383,8 @@ func compactionFacts(chk mvccCheck) []component.Effect {
 		return []component.Effect{component.Observe{Kind: "compact-done", Value: fmt.Sprint(c.cmd.Compaction.Revision)}}
 	case c.query != nil && c.query.Range != nil && c.query.Range.Revision > 0 && chk.answer.Err == nil:
 		return []component.Effect{component.Observe{Kind: "read-at", Value: fmt.Sprintf("%d %d", c.query.Range.Revision, c.invoked)}}
+	case c.query != nil && c.query.HashKV != nil && chk.answer.HashKV != nil && chk.answer.HashKV.CompactRevision > 0:
+		return []component.Effect{component.Observe{Kind: "compact-named", Value: fmt.Sprintf("%d 0", chk.answer.HashKV.CompactRevision)}}
 	}
 	return nil
 }
@@ -394,6 +399,8 @@ func answerRev(a *kv.Answer) int64 {
 		return a.KeepAlive.Header.Revision
 	case a.TimeToLive != nil:
 		return a.TimeToLive.Header.Revision
+	case a.HashKV != nil:
+		return a.HashKV.Header.Revision
 	}
 	return 0
 }
@@ -425,6 +432,8 @@ func (m *mvccClient) refused(chk mvccCheck) []component.Effect {
 	switch c := chk.call; {
 	case c.query != nil && c.query.Range != nil:
 		return []component.Effect{component.Observe{Kind: "compacted-read", Value: fmt.Sprintf("%d 0", c.query.Range.Revision)}}
+	case c.query != nil && c.query.HashKV != nil:
+		return []component.Effect{component.Observe{Kind: "compacted-read", Value: fmt.Sprintf("%d 0", c.query.HashKV.Revision)}}
 	case c.cmd != nil && c.cmd.Compaction != nil:
 		return []component.Effect{component.Observe{Kind: "compacted-compact", Value: fmt.Sprintf("%d %d", c.cmd.Compaction.Revision, c.invoked)}}
 	}
@@ -596,6 +605,10 @@ func (m *mvccClient) outcomes(chk mvccCheck, rev int64) []refOutcome {
 			return i >= 0 && mask&(1<<i) != 0
 		}
 		s := newRefStore(rev, state, m.stateMap, alive, ttl, mvccMinTTL)
+		s.hash, s.compacted = m.hashKV, -1
+		if a := chk.answer; a != nil && a.HashKV != nil {
+			s.compacted = a.HashKV.CompactRevision
+		}
 		out := refOutcome{}
 		for i, f := range chk.leases {
 			if f.sure && mask&(1<<i) == 0 {

@@ -26,9 +26,12 @@ type refStore struct {
 	past   func(int64) map[string]kv.KeyValue // the state at an earlier revision
 	alive  func(kv.LeaseID) bool              // whether a lease exists
 	ttl    func(kv.LeaseID) int64             // the TTL a lease was granted
+	hash   func(rev, compacted int64) uint32  // etcd's HashKV of the history up to rev
 	minTTL int64
-	wrote  bool
-	events []kv.Event
+	// compacted is the compaction revision a HashKV answer named (-1: none).
+	compacted int64
+	wrote     bool
+	events    []kv.Event
 }
 
 func newRefStore(rev int64, state map[string]kv.KeyValue, past func(int64) map[string]kv.KeyValue,
@@ -126,6 +129,17 @@ func (s *refStore) query(q *kv.Query) kv.Answer {
 			return kv.Answer{Err: kv.ErrLeaseNotFound}
 		}
 		return kv.Answer{KeepAlive: &kv.LeaseKeepAliveResponse{Header: hdr, ID: q.KeepAlive, TTL: s.ttl(q.KeepAlive)}}
+	case q.HashKV != nil:
+		// The compaction revision is the store's to know; the caller fills in the one
+		// the response names, and the hash must follow from it.
+		rev := q.HashKV.Revision
+		switch {
+		case rev > s.rev:
+			return kv.Answer{Err: kv.ErrFutureRev}
+		case rev == 0:
+			rev = s.rev
+		}
+		return kv.Answer{HashKV: &kv.HashKVResponse{Header: hdr, Hash: s.hash(rev, s.compacted), CompactRevision: s.compacted}}
 	case q.TimeToLive != nil:
 		id := q.TimeToLive.ID
 		t := &kv.LeaseTimeToLiveResponse{Header: hdr, ID: id, TTL: -1}

@@ -44,6 +44,8 @@ func describeAnswer(a *kv.Answer) string {
 		return describeTxn(a.Txn)
 	case a.KeepAlive != nil:
 		return fmt.Sprintf("renewed %d ttl %d @%d", a.KeepAlive.ID, a.KeepAlive.TTL, a.KeepAlive.Header.Revision)
+	case a.HashKV != nil:
+		return fmt.Sprintf("hash %08x compacted %d @%d", a.HashKV.Hash, a.HashKV.CompactRevision, a.HashKV.Header.Revision)
 	case a.TimeToLive != nil:
 		t := a.TimeToLive
 		keys := make([]string, len(t.Keys))
