@@ -156,6 +156,9 @@ func (g *gen) visit(n ast.Node) bool {
 	case *ast.CommClause:
 		g.removals(n.Body)
 	case *ast.IfStmt:
+		if n.Else == nil && g.plantedOnly(n.Cond) {
+			return false // a planted bug's branch: not product code
+		}
 		g.ifReturns(n.Body.List)
 		g.negate("if", n.Cond)
 	case *ast.ForStmt:
@@ -169,6 +172,33 @@ func (g *gen) visit(n ast.Node) bool {
 	}
 	return true
 }
+
+// plantedOnly reports whether cond holds only while a planted bug is switched on: a call
+// of bugs.Set's On, a bool whose name ends in "Bug" (a bug switch read once, as kv's watch
+// hub does), or a conjunction with one of those. Such a branch runs in no sweep without
+// --bug, so its mutants could not change what a sweep sees; and mutating the condition
+// only switches a planted bug on, a kill that measures nothing.
+func (g *gen) plantedOnly(cond ast.Expr) bool {
+	switch c := ast.Unparen(cond).(type) {
+	case *ast.BinaryExpr:
+		return c.Op == token.LAND && (g.plantedOnly(c.X) || g.plantedOnly(c.Y))
+	case *ast.CallExpr:
+		sel, ok := ast.Unparen(c.Fun).(*ast.SelectorExpr)
+		if !ok || sel.Sel.Name != "On" {
+			return false
+		}
+		fn, ok := g.info.Uses[sel.Sel].(*types.Func)
+		return ok && fn.Pkg() != nil && fn.Pkg().Path() == bugsPkg
+	case *ast.SelectorExpr:
+		return strings.HasSuffix(c.Sel.Name, "Bug")
+	case *ast.Ident:
+		return strings.HasSuffix(c.Name, "Bug")
+	}
+	return false
+}
+
+// bugsPkg is the package of the planted-bug switches.
+const bugsPkg = "github.com/orrery/orrery/node/bugs"
 
 // ignoredCalls are callee names whose calls only format, log or trace.
 var ignoredCalls = map[string]bool{

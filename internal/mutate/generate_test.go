@@ -64,6 +64,7 @@ func TestGenerateCalc(t *testing.T) {
 		"calc.go:79:4:remove-stmt  remove n++",
 		"calc.go:86:36:negate-cmp  == -> !=",
 		"calc.go:86:39:const+1  0 -> 1", // no const-1: u is unsigned
+		"calc.go:94:11:arith  / -> *",   // nothing in or of the planted bug's branch
 	}
 	var got []string
 	for _, m := range calcMutants(t) {

@@ -11,9 +11,9 @@ import (
 // LeaseExpire command. Deadlines are never replicated; see the package doc for why a new
 // leader extends them (Promote).
 type Lessor struct {
-	primary bool
-	early   bool // BugLeaseEarly is on
-	leases  map[LeaseID]*leaseClock
+	primary  bool
+	earlyBug bool // BugLeaseEarly is on
+	leases   map[LeaseID]*leaseClock
 }
 
 type leaseClock struct {
@@ -23,7 +23,7 @@ type leaseClock struct {
 
 // NewLessor returns an empty, non-primary Lessor; cfg.Bugs may plant BugLeaseEarly.
 func NewLessor(cfg Config) *Lessor {
-	return &Lessor{leases: map[LeaseID]*leaseClock{}, early: cfg.Bugs.On(BugLeaseEarly)}
+	return &Lessor{leases: map[LeaseID]*leaseClock{}, earlyBug: cfg.Bugs.On(BugLeaseEarly)}
 }
 
 // Reset replaces the tracked leases with leases (a restored store's Store.Leases()), each
@@ -50,7 +50,7 @@ func (l *Lessor) Observe(res Result, now time.Duration) {
 // now+TTL.
 func (l *Lessor) Promote(now time.Duration) {
 	l.primary = true
-	if l.early {
+	if l.earlyBug {
 		// The planted bug: trust the deadlines this node happens to hold, set when it
 		// applied each grant and never moved by the keep-alives the old leader answered.
 		return

@@ -84,3 +84,12 @@ func Positive(xs []int) int {
 
 // Empty compares an unsigned value with 0: 0-1 would not compile, so there is no const-1.
 func Empty(u uint) bool { return u == 0 }
+
+// Halve halves v; with the planted bug switched on it takes one off instead. The bug's
+// branch (a condition on a bool named ...Bug) gets no mutants.
+func Halve(v int, halveBug bool) int {
+	if halveBug && v > 1 {
+		return v - 1
+	}
+	return v / 2
+}
