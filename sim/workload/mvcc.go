@@ -54,7 +54,10 @@ func mvccWorkload() Workload {
 			if cfg.Clients == 0 {
 				cfg.Clients = 5
 			}
-			sys, err := raftSystem("mvcc", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, nil)
+			// Half the servers serve linearizable reads themselves, as in the all
+			// workload; keep-alives and time-to-live queries must still reach the leader.
+			followerReads := func(rc *rsm.Config, r *rand.Rand) { rc.FollowerReads = r.IntN(2) == 0 }
+			sys, err := raftSystem("mvcc", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, nil, followerReads)
 			if err != nil {
 				return sys, err
 			}
@@ -260,8 +263,12 @@ func (g *mvccOps) Next(r *rand.Rand, _ int) sim.Op {
 		f, q.KeepAlive = "keepalive", slotLease(r.IntN(leaseSlots))
 	case x < 95:
 		f, q.HashKV = "hashkv", &kv.HashKVRequest{Revision: [2]int64{0, rel(r, 20)}[r.IntN(2)]}
-	default:
+	case x < 99:
 		f, q.TimeToLive = "ttl", &kv.LeaseTimeToLiveRequest{ID: slotLease(r.IntN(leaseSlots)), Keys: r.IntN(4) != 0}
+	default:
+		// A watch request that does not decode, through a front: refused, and the
+		// client's own watch lives on.
+		return sim.Op{F: "badwatch", Value: component.Null()}
 	}
 	if q.Range != nil || q.Txn != nil || q.KeepAlive != 0 || q.TimeToLive != nil || q.HashKV != nil {
 		return sim.Op{F: f, Value: requestValue(describeQuery(&q), q.Encode())}

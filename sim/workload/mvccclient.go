@@ -28,6 +28,36 @@ type mvccClient struct {
 	expire   *component.Op      // the final operation, once invoked
 	failed   bool               // a check failed: report only the first
 	obs      []component.Effect // observations made while sending
+	bad      *badCall           // a malformed watch request in flight
+}
+
+// badCall is a malformed watch request sent as a front stream.
+type badCall struct {
+	op   component.Op
+	call uint64
+}
+
+// badWatch opens a stream with a request that does not decode; it must be answered with
+// ErrMalformed. Only a client of a front sees the answer (a direct stream request is
+// answered under the client's own stream), so the others decline.
+func (m *mvccClient) badWatch(op component.Op) []component.Effect {
+	if !m.Client.Fronted() {
+		return []component.Effect{component.Complete{OpID: op.ID, Outcome: component.Fail, Value: op.Value}}
+	}
+	call := m.Client.StreamCall([]byte{0xff, 0xfe, 0xfd})
+	m.bad = &badCall{op: op, call: call.ID}
+	return []component.Effect{component.Send{To: m.servers[m.next], Msg: call}}
+}
+
+func (m *mvccClient) badAnswered(msg rsm.Answer) []component.Effect {
+	op := m.bad.op
+	m.bad = nil
+	done := component.Complete{OpID: op.ID, Outcome: component.OK, Value: component.Str("refused")}
+	a, err := kv.DecodeAnswer(msg.Result)
+	if msg.Err == nil && (err != nil || !errors.Is(a.Err, kv.ErrMalformed)) {
+		return append(m.wrongf("a malformed watch request was answered %q (decoded: %v), not %v", msg.Result, err, kv.ErrMalformed), done)
+	}
+	return []component.Effect{done}
 }
 
 // ownLease is what the client knows of a lease it was granted.
@@ -116,12 +146,19 @@ func (m *mvccClient) Handle(now time.Duration, in component.Input) []component.E
 	case component.Start:
 		return m.subscribe(m.last + 1)
 	case component.Invoke:
-		if in.Op.F == "expire" {
+		switch in.Op.F {
+		case "expire":
 			m.expire = &in.Op
 			return m.expired()
+		case "badwatch":
+			return m.badWatch(in.Op)
 		}
 		return m.invoke(now, in)
 	case component.Cancel:
+		if m.bad != nil && m.bad.op.ID == in.OpID {
+			m.bad = nil
+			return nil
+		}
 		m.cancelled()
 		return m.Client.Handle(now, in)
 	case component.TimerFired:
@@ -136,6 +173,9 @@ func (m *mvccClient) Handle(now time.Duration, in component.Input) []component.E
 		case rsm.Reply:
 			return m.completed(now, m.Client.Handle(now, in), msg.Result)
 		case rsm.Answer:
+			if m.bad != nil && msg.ID == m.bad.call {
+				return m.badAnswered(msg)
+			}
 			return m.completed(now, m.Client.Handle(now, in), msg.Result)
 		}
 	}
@@ -645,11 +685,21 @@ func (m *mvccClient) adopt(chk mvccCheck, resp kv.Response) kv.Response {
 // adoptAnswer fills in the remaining TTL, which only the leader's clock knows: anything
 // from 0 to the granted TTL will do.
 func (m *mvccClient) adoptAnswer(chk mvccCheck, a *kv.Answer) *kv.Answer {
-	if t, got := a.TimeToLive, chk.answer.TimeToLive; t != nil && got != nil && t.TTL >= 0 && got.TTL >= 0 && got.TTL <= t.GrantedTTL {
-		c := *t
-		c.TTL = got.TTL
-		a.TimeToLive = &c
+	// Whole seconds left, rounded down, on the leader's clock: below the granted TTL,
+	// since the deadline was set (by a grant, a renewal or the leader's promotion) at an
+	// earlier instant than the one the answer is made at.
+	// Anything else (the granted TTL itself: a member that is not the leader answered from
+	// its store) matches no answer: the reference's is then -2.
+	t, got := a.TimeToLive, chk.answer.TimeToLive
+	if t == nil || t.TTL < 0 {
+		return a
 	}
+	c := *t
+	c.TTL = -2
+	if got != nil && got.TTL >= 0 && got.TTL < t.GrantedTTL {
+		c.TTL = got.TTL
+	}
+	a.TimeToLive = &c
 	return a
 }
 
