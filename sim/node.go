@@ -184,13 +184,20 @@ func (w *World) send(n *node, s Send) {
 		panic(fmt.Sprintf("sim: node %s sent to unknown node %d", n.id, int(s.To)))
 	}
 	from, to := n.id, w.nodes[s.To]
+	msg := s.Msg
+	if w.sys.Wire != nil {
+		var err error
+		if msg, err = w.sys.Wire(s.Msg); err != nil {
+			panic(fmt.Sprintf("sim: node %s sent %s, which does not survive its wire form: %v", n.id, s.Msg, err))
+		}
+	}
 	for _, d := range w.net.deliveries(from, s.To) {
 		w.at(d, to.id, "deliver", func() {
 			if w.net.blocked(from, to.id) {
 				return
 			}
 			inc := to.incarnation
-			w.dispatch(to, inc, func() { w.deliver(to, Receive{From: from, Msg: s.Msg}) })
+			w.dispatch(to, inc, func() { w.deliver(to, Receive{From: from, Msg: msg}) })
 		})
 	}
 }

@@ -33,6 +33,10 @@ type System struct {
 	// Points declares the crash points, fault points and probes the components mark, so
 	// that coverage reports list the ones never reached too.
 	Points Points
+	// Wire, when set, is the messages' wire form: every message sent goes through it
+	// (encoded and decoded) and the decoded copy is what arrives, so that a field the
+	// codec loses changes what the run does. An error is a codec bug: the run panics.
+	Wire func(Message) (Message, error)
 }
 
 // Outside simulates the world beyond the network and the disk for component-specific

@@ -43,6 +43,7 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 			return rsm.NewClient(id, servers, codec, 150*time.Millisecond)
 		},
 		Points: rsm.Points,
+		Wire:   rsm.RoundTrip,
 	}, nil
 }
 
