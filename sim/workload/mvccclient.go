@@ -190,21 +190,33 @@ func (m *mvccClient) invoke(now time.Duration, in component.Invoke) []component.
 	}
 	call := &mvccCall{op: in.Op, invoked: now, from: m.last, slot: -1}
 	var payload []byte
+	var lost []component.Effect // the request did not survive its encoding
 	if isQuery(in.Op.F) {
 		q, err := kv.DecodeQuery(raw)
 		if err != nil {
-			return []component.Effect{component.Complete{OpID: in.Op.ID, Outcome: component.Fail, Value: in.Op.Value}}
+			return append(m.wrongf("a request does not decode: %s: %v", requestText(in.Op.Value), err),
+				component.Complete{OpID: in.Op.ID, Outcome: component.Fail, Value: in.Op.Value})
 		}
+		lost = m.survives(requestText(in.Op.Value), describeQuery(&q))
 		m.resolveQuery(&q)
 		call.query, payload = &q, q.Encode()
+		if back, err := kv.DecodeQuery(payload); err != nil || describeQuery(&back) != describeQuery(&q) {
+			lost = append(lost, m.survives(describeQuery(&q), describeQuery(&back))...)
+		}
 	} else {
 		c, err := kv.DecodeCommand(raw)
 		if err != nil {
-			return []component.Effect{component.Complete{OpID: in.Op.ID, Outcome: component.Fail, Value: in.Op.Value}}
+			return append(m.wrongf("a request does not decode: %s: %v", requestText(in.Op.Value), err),
+				component.Complete{OpID: in.Op.ID, Outcome: component.Fail, Value: in.Op.Value})
 		}
+		lost = m.survives(requestText(in.Op.Value), describeCommand(&c))
 		call.slot = m.resolveCommand(&c)
 		call.cmd, payload = &c, c.Encode()
+		if back, err := kv.DecodeCommand(payload); err != nil || describeCommand(&back) != describeCommand(&c) {
+			lost = append(lost, m.survives(describeCommand(&c), describeCommand(&back))...)
+		}
 	}
+	m.obs = append(m.obs, lost...)
 	if c := call.cmd; c != nil && c.Compaction != nil {
 		m.obs = append(m.obs, component.Observe{Kind: "compact-sent", Value: fmt.Sprint(c.Compaction.Revision)})
 	}
@@ -212,6 +224,27 @@ func (m *mvccClient) invoke(now time.Duration, in component.Invoke) []component.
 	m.codec.payload, m.codec.read = payload, call.query != nil
 	effs := append(m.flushObs(), m.Client.Handle(now, in)...)
 	return effs
+}
+
+// survives checks a request against what its binary form decodes to. The reference sees
+// requests as the client decoded them, like the store; an encoding that loses or changes a
+// field would fool both alike, so the text of the request as drawn (by reflection, not by
+// the codec) is the judge.
+func (m *mvccClient) survives(sent, decoded string) []component.Effect {
+	if sent == decoded {
+		return nil
+	}
+	return m.wrongf("a request does not survive its encoding: %s decodes as %s", sent, decoded)
+}
+
+// requestText is the text of the request an operation carries (requestValue).
+func requestText(v component.Value) string {
+	list, _ := v.List()
+	if len(list) == 0 {
+		return ""
+	}
+	s, _ := list[0].Str()
+	return s
 }
 
 // cancelled: the world gave up on the request. A grant may still happen (its lease is
