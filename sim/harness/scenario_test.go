@@ -88,7 +88,7 @@ func TestShrinkPlantedBugs(t *testing.T) {
 		{"kv", "kv.stale-read", 12, 30, "all"},
 		{"kv", "kv.txn-nonatomic", 1, 30, "all"},
 		{"append", "kv.txn-stale-compare", 1, 30, "all"},
-		{"all", "rsm.forward-twice", 168, 30, "all"},
+		{"all", "rsm.forward-twice", 153, 30, "all"},
 		{"members", "rsm.snapshot-drops-members", 43, 30, "all"},
 		{"watch", "kv.watch-skip", 1, 30, "all"},
 		{"kv", "kv.watch-prevkv-self", 1, 30, "all"},

@@ -30,7 +30,7 @@ import (
 // refusal follows a compaction that was sent).
 
 const (
-	mvccKeys   = 6 // k0..k5
+	mvccKeys   = 6 // k0..k5 (another prefix in the all workload)
 	mvccMinTTL = 1 // seconds, so that leases left alone expire well within the liveness bound
 	leaseSlots = 2 // leases per client the generator can name
 )
@@ -70,7 +70,7 @@ func mvccWorkload() Workload {
 				}
 				return m
 			}
-			sys.Workload = func() sim.Generator { return &mvccOps{} }
+			sys.Workload = func() sim.Generator { return &mvccOps{prefix: watchPrefix} }
 			sys.Invariants = checkMvcc
 			return sys, nil
 		},
@@ -79,27 +79,31 @@ func mvccWorkload() Workload {
 
 // mvccOps draws the requests. Values are unique (v1, v2, ...), so a watcher can tell writes
 // apart; a txn writes each key at most once, so it is always valid.
-type mvccOps struct{ n int }
+type mvccOps struct {
+	prefix []byte // the keys are prefix0..prefix5
+	n      int
+}
 
 func (g *mvccOps) value() []byte {
 	g.n++
 	return fmt.Appendf(nil, "v%d", g.n)
 }
 
-func mvccKey(i int) []byte { return fmt.Appendf(nil, "k%d", i) }
+// key is the workload's i-th key: the prefix and i.
+func (g *mvccOps) key(i int) []byte { return fmt.Appendf(nil, "%s%d", g.prefix, i) }
 
 // span draws a key range: one key, an interval, the whole prefix or every key from one on.
 func (g *mvccOps) span(r *rand.Rand) (key, end []byte) {
 	i := r.IntN(mvccKeys)
 	switch x := r.IntN(10); {
 	case x < 5:
-		return mvccKey(i), nil
+		return g.key(i), nil
 	case x < 8:
-		return mvccKey(i), mvccKey(i + 1 + r.IntN(mvccKeys-i))
+		return g.key(i), g.key(i + 1 + r.IntN(mvccKeys-i))
 	case x < 9:
-		return watchPrefix, kv.Prefix(watchPrefix)
+		return g.prefix, kv.Prefix(g.prefix)
 	}
-	return mvccKey(i), []byte{0}
+	return g.key(i), []byte{0}
 }
 
 // rel draws a placeholder for a revision up to back revisions before the client's last.
@@ -156,7 +160,7 @@ func (g *mvccOps) put(r *rand.Rand, key []byte) *kv.PutRequest {
 }
 
 func (g *mvccOps) compare(r *rand.Rand) kv.Compare {
-	c := kv.Compare{Result: kv.CompareResult(r.IntN(4)), Target: kv.CompareTarget(r.IntN(5)), Key: mvccKey(r.IntN(mvccKeys))}
+	c := kv.Compare{Result: kv.CompareResult(r.IntN(4)), Target: kv.CompareTarget(r.IntN(5)), Key: g.key(r.IntN(mvccKeys))}
 	if r.IntN(6) == 0 {
 		c.Key, c.RangeEnd = g.span(r)
 	}
@@ -195,10 +199,10 @@ func (g *mvccOps) txnOps(r *rand.Rand, keys *[]int, depth int, writes bool, n in
 		case !writes || x < 3 || len(*keys) == 0:
 			ops = append(ops, kv.RequestOp{Range: g.rangeReq(r, true)})
 		case x < 6:
-			ops = append(ops, kv.RequestOp{Put: g.put(r, mvccKey((*keys)[0]))})
+			ops = append(ops, kv.RequestOp{Put: g.put(r, g.key((*keys)[0]))})
 			*keys = (*keys)[1:]
 		case x < 9 || depth > 0:
-			ops = append(ops, kv.RequestOp{DeleteRange: &kv.DeleteRangeRequest{Key: mvccKey((*keys)[0]), PrevKV: r.IntN(2) == 0}})
+			ops = append(ops, kv.RequestOp{DeleteRange: &kv.DeleteRangeRequest{Key: g.key((*keys)[0]), PrevKV: r.IntN(2) == 0}})
 			*keys = (*keys)[1:]
 		default:
 			ops = append(ops, kv.RequestOp{Txn: g.txn(r, keys, depth+1, writes)})
@@ -211,11 +215,11 @@ func (g *mvccOps) txnOps(r *rand.Rand, keys *[]int, depth int, writes bool, n in
 // a put inside a delete's range.
 func (g *mvccOps) conflicting(r *rand.Rand) *kv.TxnRequest {
 	i := r.IntN(mvccKeys)
-	ops := []kv.RequestOp{{Put: g.put(r, mvccKey(i))}}
+	ops := []kv.RequestOp{{Put: g.put(r, g.key(i))}}
 	if r.IntN(2) == 0 {
-		ops = append(ops, kv.RequestOp{Put: g.put(r, mvccKey(i))})
+		ops = append(ops, kv.RequestOp{Put: g.put(r, g.key(i))})
 	} else {
-		ops = append(ops, kv.RequestOp{DeleteRange: &kv.DeleteRangeRequest{Key: mvccKey(max(0, i-1)), RangeEnd: mvccKey(i + 1)}})
+		ops = append(ops, kv.RequestOp{DeleteRange: &kv.DeleteRangeRequest{Key: g.key(max(0, i-1)), RangeEnd: g.key(i + 1)}})
 	}
 	if r.IntN(2) == 0 {
 		ops[0], ops[1] = ops[1], ops[0]
@@ -235,40 +239,40 @@ func (g *mvccOps) Next(r *rand.Rand, _ int) sim.Op {
 	var f string
 	switch x := r.IntN(100); {
 	case x < 20:
-		f, q.Range = "range", g.rangeReq(r, false)
+		f, q.Range = "Range", g.rangeReq(r, false)
 	case x < 36:
-		f, cmd.Put = "put", g.put(r, mvccKey(r.IntN(mvccKeys)))
+		f, cmd.Put = "Put", g.put(r, g.key(r.IntN(mvccKeys)))
 	case x < 45:
 		key, end := g.span(r)
-		f, cmd.DeleteRange = "delete", &kv.DeleteRangeRequest{Key: key, RangeEnd: end, PrevKV: r.IntN(2) == 0}
+		f, cmd.DeleteRange = "DeleteRange", &kv.DeleteRangeRequest{Key: key, RangeEnd: end, PrevKV: r.IntN(2) == 0}
 	case x < 64:
 		keys := r.Perm(mvccKeys)
-		f, cmd.Txn = "txn", g.txn(r, &keys, 0, true)
+		f, cmd.Txn = "Txn", g.txn(r, &keys, 0, true)
 	case x < 66:
-		f, cmd.Txn = "txn", g.conflicting(r)
+		f, cmd.Txn = "Txn", g.conflicting(r)
 	case x < 72:
 		keys := r.Perm(mvccKeys)
-		f, q.Txn = "rtxn", g.txn(r, &keys, 0, false)
+		f, q.Txn = "ReadTxn", g.txn(r, &keys, 0, false)
 	case x < 75:
-		f, cmd.Compaction = "compact", &kv.CompactionRequest{Revision: rel(r, 30) - 10}
+		f, cmd.Compaction = "Compact", &kv.CompactionRequest{Revision: rel(r, 30) - 10}
 	case x < 81:
 		id := slotGrant(r.IntN(leaseSlots))
 		if r.IntN(5) == 0 {
 			id = slotLease(r.IntN(leaseSlots)) // the slot's own lease again: it exists
 		}
-		f, cmd.LeaseGrant = "grant", &kv.LeaseGrantRequest{TTL: 1 + r.Int64N(3), ID: id}
+		f, cmd.LeaseGrant = "LeaseGrant", &kv.LeaseGrantRequest{TTL: 1 + r.Int64N(3), ID: id}
 	case x < 84:
-		f, cmd.LeaseRevoke = "revoke", &kv.LeaseRevokeRequest{ID: slotLease(r.IntN(leaseSlots))}
+		f, cmd.LeaseRevoke = "LeaseRevoke", &kv.LeaseRevokeRequest{ID: slotLease(r.IntN(leaseSlots))}
 	case x < 93:
-		f, q.KeepAlive = "keepalive", slotLease(r.IntN(leaseSlots))
+		f, q.KeepAlive = "LeaseKeepAlive", slotLease(r.IntN(leaseSlots))
 	case x < 95:
-		f, q.HashKV = "hashkv", &kv.HashKVRequest{Revision: [2]int64{0, rel(r, 20)}[r.IntN(2)]}
+		f, q.HashKV = "HashKV", &kv.HashKVRequest{Revision: [2]int64{0, rel(r, 20)}[r.IntN(2)]}
 	case x < 99:
-		f, q.TimeToLive = "ttl", &kv.LeaseTimeToLiveRequest{ID: slotLease(r.IntN(leaseSlots)), Keys: r.IntN(4) != 0}
+		f, q.TimeToLive = "LeaseTimeToLive", &kv.LeaseTimeToLiveRequest{ID: slotLease(r.IntN(leaseSlots)), Keys: r.IntN(4) != 0}
 	default:
 		// A watch request that does not decode, through a front: refused, and the
 		// client's own watch lives on.
-		return sim.Op{F: "badwatch", Value: component.Null()}
+		return sim.Op{F: "BadWatch", Value: component.Null()}
 	}
 	if q.Range != nil || q.Txn != nil || q.KeepAlive != 0 || q.TimeToLive != nil || q.HashKV != nil {
 		return sim.Op{F: f, Value: requestValue(describeQuery(&q), q.Encode())}
@@ -298,13 +302,23 @@ func requestBytes(v component.Value) ([]byte, bool) {
 
 // Final: the client stops renewing its leases and waits for their keys to be gone.
 func (g *mvccOps) Final(*rand.Rand, int) sim.Op {
-	return sim.Op{F: "expire", Value: component.Null()}
+	return sim.Op{F: "AwaitExpiry", Value: component.Null()}
+}
+
+// isMvccOp tells the mvcc workload's operations (etcd's RPC names) from the others.
+func isMvccOp(f string) bool {
+	switch f {
+	case "Range", "Put", "DeleteRange", "Txn", "ReadTxn", "Compact", "LeaseGrant", "LeaseRevoke",
+		"LeaseKeepAlive", "LeaseTimeToLive", "HashKV", "BadWatch", "AwaitExpiry":
+		return true
+	}
+	return false
 }
 
 // isQuery tells the ops served outside raft.
 func isQuery(f string) bool {
 	switch f {
-	case "range", "rtxn", "keepalive", "ttl", "hashkv":
+	case "Range", "ReadTxn", "LeaseKeepAlive", "LeaseTimeToLive", "HashKV":
 		return true
 	}
 	return false

@@ -28,6 +28,7 @@ type mvccClient struct {
 	expire   *component.Op      // the final operation, once invoked
 	failed   bool               // a check failed: report only the first
 	obs      []component.Effect // observations made while sending
+	minTTL   int64              // the store's minimum lease TTL
 	bad      *badCall           // a malformed watch request in flight
 }
 
@@ -138,7 +139,7 @@ func newMvccClient(id component.NodeID, servers []component.NodeID, r *rand.Rand
 	w.Client = rsm.NewClient(id, servers, codec, 150*time.Millisecond)
 	w.key, w.end = watchPrefix, kv.Prefix(watchPrefix)
 	w.history = map[int64][]kv.Event{}
-	return &mvccClient{watchingClient: w, codec: codec, leases: map[kv.LeaseID]*ownLease{}}
+	return &mvccClient{watchingClient: w, codec: codec, leases: map[kv.LeaseID]*ownLease{}, minTTL: mvccMinTTL}
 }
 
 func (m *mvccClient) Handle(now time.Duration, in component.Input) []component.Effect {
@@ -147,10 +148,10 @@ func (m *mvccClient) Handle(now time.Duration, in component.Input) []component.E
 		return m.subscribe(m.last + 1)
 	case component.Invoke:
 		switch in.Op.F {
-		case "expire":
+		case "AwaitExpiry":
 			m.expire = &in.Op
 			return m.expired()
-		case "badwatch":
+		case "BadWatch":
 			return m.badWatch(in.Op)
 		}
 		return m.invoke(now, in)
@@ -261,7 +262,7 @@ func (m *mvccClient) cancelled() {
 	case c.cmd.LeaseGrant != nil && c.cmd.LeaseGrant.ID != 0:
 		// A grant under an ID the client chose may yet happen.
 		if l := m.leases[c.cmd.LeaseGrant.ID]; l == nil || l.revoked {
-			m.leases[c.cmd.LeaseGrant.ID] = &ownLease{id: c.cmd.LeaseGrant.ID, ttl: max(c.cmd.LeaseGrant.TTL, mvccMinTTL), unsure: true}
+			m.leases[c.cmd.LeaseGrant.ID] = &ownLease{id: c.cmd.LeaseGrant.ID, ttl: max(c.cmd.LeaseGrant.TTL, m.minTTL), unsure: true}
 		}
 	}
 }
@@ -677,7 +678,7 @@ func (m *mvccClient) outcomes(chk mvccCheck, rev int64) []refOutcome {
 			i := slices.IndexFunc(chk.leases, func(f leaseFact) bool { return f.id == id })
 			return i >= 0 && mask&(1<<i) != 0
 		}
-		s := newRefStore(rev, state, m.stateMap, alive, ttl, mvccMinTTL)
+		s := newRefStore(rev, state, m.stateMap, alive, ttl, m.minTTL)
 		s.hash, s.compacted = m.hashKV, -1
 		if a := chk.answer; a != nil && a.HashKV != nil {
 			s.compacted = a.HashKV.CompactRevision
