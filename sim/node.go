@@ -9,6 +9,7 @@ import (
 // boot starts a node's process with whatever its disk holds.
 func (w *World) boot(n *node) {
 	n.incarnation++
+	n.syncedTo = -1 // a recovering process may sync what it found
 	n.up, n.paused, n.held = true, false, nil
 	clear(n.timers)
 	n.comp = w.factory(n)(n.id, nodeRand(w.opts.Seed, n.id, n.incarnation))
@@ -222,6 +223,13 @@ func (w *World) setTimer(n *node, t SetTimer) {
 // lost from the page cache, as Linux does after a write-back error.
 func (w *World) sync(n *node, s Sync) {
 	mark, inc := n.disk.mark(), n.incarnation
+	if mark == n.syncedTo {
+		if w.emptySyncs == 0 {
+			w.firstEmpty = fmt.Sprintf("%s at %v", n.id, time.Duration(w.now))
+		}
+		w.emptySyncs++
+	}
+	n.syncedTo = mark
 	failed := w.syncFails(n)
 	delay := between(n.dsk, int64(50*time.Microsecond), int64(2*time.Millisecond))
 	w.at(delay, n.id, "sync", func() {

@@ -33,6 +33,10 @@ type System struct {
 	// Points declares the crash points, fault points and probes the components mark, so
 	// that coverage reports list the ones never reached too.
 	Points Points
+	// StrictSyncs: every Sync must cover a write the process issued since its previous
+	// one. An fsync with nothing to flush is harmless to safety but costs a real disk a
+	// flush; correct raft servers never ask for one, so a run that does fails.
+	StrictSyncs bool
 	// Wire, when set, is the messages' wire form: every message sent goes through it
 	// (encoded and decoded) and the decoded copy is what arrives, so that a field the
 	// codec loses changes what the run does. An error is a codec bug: the run panics.

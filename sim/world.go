@@ -34,6 +34,10 @@ type Result struct {
 	// how often each probe was, and Fired how often each crash point crashed its process
 	// and each fault point fired.
 	FaultPoints, Probes, Fired map[string]int
+	// EmptySyncs counts the fsyncs components asked for with nothing written since their
+	// previous one: no harm to safety, but each costs a real disk a flush.
+	EmptySyncs int
+	FirstEmpty string // the first empty fsync's node and virtual time
 	// Script is what the clients and the nemesis of a seeded run did, as a script that
 	// Options.Script replays; nil for a scripted run.
 	Script *Script
@@ -64,6 +68,7 @@ type node struct {
 	clock       clock
 	server      bool
 	leader      bool // the component's latest "role" observation said "leader"
+	syncedTo    int  // the disk mark the node's latest Sync covered (-1: none yet)
 }
 
 // World runs one seeded simulation. It is single-threaded and deterministic: the same
@@ -94,6 +99,8 @@ type World struct {
 	faultPoints  map[string]int     // fault points reached, by name
 	probes       map[string]int     // probes reached, by name
 	fired        map[string]int     // crash points that crashed and fault points that fired
+	emptySyncs   int                // Syncs issued with nothing written since the node's previous one
+	firstEmpty   string             // the first of them: node and time
 	fpRand       map[NodeID]*rand.Rand
 	isolated     NodeID // the node a pause episode also cut off, while that cut stands
 	events       int
@@ -155,7 +162,7 @@ func newWorld(sys System, opts Options) *World {
 	w.nodes = make([]*node, sys.Servers+sys.Clients+1)
 	clk := newStream(opts.Seed, streamClock)
 	for i := 1; i < len(w.nodes); i++ {
-		n := &node{id: NodeID(i), timers: map[int]uint64{}, disk: newDisk(), server: i <= sys.Servers, dsk: newStream(opts.Seed, streamDisks+uint64(i))}
+		n := &node{id: NodeID(i), timers: map[int]uint64{}, disk: newDisk(), syncedTo: -1, server: i <= sys.Servers, dsk: newStream(opts.Seed, streamDisks+uint64(i))}
 		switch {
 		case n.server && w.play != nil:
 			n.clock = w.play.clock(n.id)
@@ -275,6 +282,8 @@ func (w *World) result() Result {
 		FaultPoints:  w.faultPoints,
 		Probes:       w.probes,
 		Fired:        w.fired,
+		EmptySyncs:   w.emptySyncs,
+		FirstEmpty:   w.firstEmpty,
 		Script:       w.finishTape(),
 	}
 }

@@ -186,3 +186,32 @@ func TestHeldInputsDieWithTheProcess(t *testing.T) {
 	assert.False(t, delivered, "a held input outlived its process")
 	assert.NoError(t, w.liveErr)
 }
+
+// syncTwice writes one record and asks for two fsyncs: the second has nothing to flush.
+type syncTwice struct{}
+
+func (syncTwice) Handle(_ time.Duration, in Input) []Effect {
+	switch in := in.(type) {
+	case Start:
+		return []Effect{Append{File: "log", Record: []byte("a")}, Sync{ID: 1}, Sync{ID: 2}}
+	case Receive:
+		return []Effect{Send{To: in.From, Msg: in.Msg}}
+	}
+	return nil
+}
+
+// The world counts fsyncs that cover no write issued since the process's previous one; a
+// restarted process's first one does not count.
+func TestEmptySyncsAreCounted(t *testing.T) {
+	var booted int
+	sys := echoSystem(false, false, &booted)
+	res, err := Run(sys, Options{Seed: 1, Ops: 1})
+	require.NoError(t, err)
+	assert.Zero(t, res.EmptySyncs)
+
+	sys.Server = func(NodeID, *rand.Rand) Component { return syncTwice{} }
+	res, err = Run(sys, Options{Seed: 1, Ops: 1})
+	require.NoError(t, err)
+	assert.Equal(t, sys.Servers, res.EmptySyncs, "one per server")
+	assert.Equal(t, "n1 at 0s", res.FirstEmpty)
+}

@@ -78,6 +78,10 @@ func RunSeed(sys sim.System, opts sim.Options, chk Checker) (Outcome, error) {
 	if sys.Invariants != nil {
 		broken = sys.Invariants(res)
 	}
+	if broken == nil && sys.StrictSyncs && res.EmptySyncs > 0 {
+		broken = fmt.Errorf("%d fsyncs asked for with nothing written since the same process's previous one (the first by %s): each costs a real disk a flush",
+			res.EmptySyncs, res.FirstEmpty)
+	}
 	switch {
 	case out.Check.Verdict == checker.Illegal:
 		out.Kind, out.Problem = Safety, "not linearizable: "+out.Check.Violation

@@ -44,6 +44,8 @@ func raftSystem(name string, cfg Config, newApp func() rsm.Application, codec rs
 		},
 		Points: rsm.Points,
 		Wire:   rsm.RoundTrip,
+		// Raft syncs exactly when a Ready holds entries, a new hard state or a snapshot.
+		StrictSyncs: true,
 	}, nil
 }
 
