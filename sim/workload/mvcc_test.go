@@ -3,11 +3,13 @@ package workload
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/orrery/orrery/node/bugs"
+	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/sim"
 )
@@ -110,6 +112,11 @@ func TestReferenceLeases(t *testing.T) {
 	assert.ErrorIs(t, err, kv.ErrLeaseExist)
 }
 
+// stepDown is a server's notice that it stopped leading, at virtual time at (ns).
+func stepDown(at time.Duration) []sim.Observation {
+	return []sim.Observation{{At: at, Node: 1, Kind: "notice", Value: "role follower", Notice: component.RoleChanged{Leader: false}}}
+}
+
 func placedObs(node sim.NodeID, lines ...string) []sim.Observation {
 	return kindObs(node, "mvcc-placed", lines...)
 }
@@ -141,6 +148,9 @@ func TestCheckMvcc(t *testing.T) {
 		{"a lease gone early", cat(kindObs(5, "lease-gone", "2000000000; 7 2 1000000000")),
 			"a response at 2s needs a lease gone early: lease 7, promised 2s by a grant or keep-alive sent at 1s (slack 100ms), 900ms early"},
 		{"one of two explanations holds", cat(kindObs(5, "lease-gone", "2000000000; 7 2 1000000000 | 8 1 0")), ""},
+		{"a keep-alive refused as not leader while a leader stepped down", cat(stepDown(15), kindObs(5, "not-leader", "10 20")), ""},
+		{"a keep-alive refused as not leader with no step-down", cat(stepDown(25), kindObs(5, "not-leader", "10 20")),
+			`client n5: a keep-alive sent at 10ns was refused with "etcdserver: not leader" at 20ns, but no server stepped down meanwhile`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := checkMvcc(tc.res)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orrery/orrery/node/component"
+	"github.com/orrery/orrery/node/kv"
 	"github.com/orrery/orrery/sim"
 )
 
@@ -47,7 +49,32 @@ func checkMvcc(res sim.Result) error {
 			}
 		}
 	}
-	return errors.Join(checkPlaced(placed), checkCompaction(res.Observations, sent, done), checkLeasesGone(res))
+	return errors.Join(checkPlaced(placed), checkCompaction(res.Observations, sent, done), checkLeasesGone(res), checkNotLeader(res))
+}
+
+// checkNotLeader: keep-alives go to the leader, which renews after its read index; it
+// answers ErrNotLeader only if it stepped down meanwhile. So a keep-alive refused so
+// needs some server to have stepped down while it was out.
+func checkNotLeader(res sim.Result) error {
+	var downs []time.Duration
+	for _, o := range res.Observations {
+		if r, ok := o.Notice.(component.RoleChanged); ok && !r.Leader {
+			downs = append(downs, o.At)
+		}
+	}
+	for _, o := range res.Observations {
+		if o.Kind != "not-leader" {
+			continue
+		}
+		var from, to time.Duration
+		if _, err := fmt.Sscanf(o.Value, "%d %d", &from, &to); err != nil {
+			return fmt.Errorf("malformed not-leader observation %q", o.Value)
+		}
+		if !slices.ContainsFunc(downs, func(t time.Duration) bool { return t >= from && t <= to }) {
+			return fmt.Errorf("client %s: a keep-alive sent at %v was refused with %q at %v, but no server stepped down meanwhile", o.Node, from, kv.ErrNotLeader, to)
+		}
+	}
+	return nil
 }
 
 // checkLeasesGone judges the leases clients found gone while a grant or keep-alive's

@@ -500,6 +500,11 @@ func replyRev(r *kv.Reply) int64 {
 // refused observes what a refusal says about compaction, for checkMvcc.
 func (m *mvccClient) refused(chk mvccCheck) []component.Effect {
 	err := chkErr(chk)
+	if errors.Is(err, kv.ErrNotLeader) {
+		// Only a leader that stepped down while the keep-alive waited for its read
+		// index says so; checkMvcc looks for the step-down.
+		return []component.Effect{component.Observe{Kind: "not-leader", Value: fmt.Sprintf("%d %d", chk.call.invoked, chk.completed)}}
+	}
 	if !errors.Is(err, kv.ErrCompacted) {
 		return nil
 	}
