@@ -115,7 +115,7 @@ func (g *mvccOps) rangeReq(r *rand.Rand, inTxn bool) *kv.RangeRequest {
 	if r.IntN(3) == 0 {
 		q.Limit = 1 + r.Int64N(3)
 	}
-	if !inTxn && r.IntN(4) == 0 {
+	if !inTxn && r.IntN(4) == 0 || inTxn && r.IntN(6) == 0 {
 		q.Revision = rel(r, 12)
 	}
 	if r.IntN(3) == 0 {

@@ -516,7 +516,41 @@ func (m *mvccClient) refused(chk mvccCheck) []component.Effect {
 	case c.cmd != nil && c.cmd.Compaction != nil:
 		return []component.Effect{component.Observe{Kind: "compacted-compact", Value: fmt.Sprintf("%d %d", c.cmd.Compaction.Revision, c.invoked)}}
 	}
+	if low := lowestRead(chk.call); low > 0 {
+		// A txn fails whole when one of its ranges reads a compacted revision: the
+		// lowest it reads needs a compaction above it.
+		return []component.Effect{component.Observe{Kind: "compacted-read", Value: fmt.Sprintf("%d 0", low)}}
+	}
 	return m.wrongf("%s refused with %v, but it reads no past revision", describeCall(chk.call), err)
+}
+
+// lowestRead is the lowest past revision a txn's ranges read (0: none).
+func lowestRead(c *mvccCall) int64 {
+	var t *kv.TxnRequest
+	switch {
+	case c.cmd != nil && c.cmd.Txn != nil:
+		t = c.cmd.Txn
+	case c.query != nil && c.query.Txn != nil:
+		t = c.query.Txn
+	default:
+		return 0
+	}
+	var low int64
+	var walk func(t *kv.TxnRequest)
+	walk = func(t *kv.TxnRequest) {
+		for _, ops := range [][]kv.RequestOp{t.Success, t.Failure} {
+			for _, op := range ops {
+				switch {
+				case op.Range != nil && op.Range.Revision > 0 && (low == 0 || op.Range.Revision < low):
+					low = op.Range.Revision
+				case op.Txn != nil:
+					walk(op.Txn)
+				}
+			}
+		}
+	}
+	walk(t)
+	return low
 }
 
 func chkErr(chk mvccCheck) error {
@@ -721,21 +755,19 @@ func (m *mvccClient) adopt(chk mvccCheck, resp kv.Response) kv.Response {
 	return resp
 }
 
-// adoptAnswer fills in the remaining TTL, which only the leader's clock knows: anything
-// from 0 to the granted TTL will do.
+// adoptAnswer fills in the remaining TTL, which only the leader's clock knows: whole
+// seconds left, rounded down, from 0 to the granted TTL. (Not below it: a leader's clock
+// moves in ticks, so an answer in the tick that set the deadline, by a renewal or by the
+// leader's promotion, reports the whole TTL.) Anything else matches no answer: the
+// reference's is then -2.
 func (m *mvccClient) adoptAnswer(chk mvccCheck, a *kv.Answer) *kv.Answer {
-	// Whole seconds left, rounded down, on the leader's clock: below the granted TTL,
-	// since the deadline was set (by a grant, a renewal or the leader's promotion) at an
-	// earlier instant than the one the answer is made at.
-	// Anything else (the granted TTL itself: a member that is not the leader answered from
-	// its store) matches no answer: the reference's is then -2.
 	t, got := a.TimeToLive, chk.answer.TimeToLive
 	if t == nil || t.TTL < 0 {
 		return a
 	}
 	c := *t
 	c.TTL = -2
-	if got != nil && got.TTL >= 0 && got.TTL < t.GrantedTTL {
+	if got != nil && got.TTL >= 0 && got.TTL <= t.GrantedTTL {
 		c.TTL = got.TTL
 	}
 	a.TimeToLive = &c
