@@ -5,9 +5,6 @@ import (
 	"math/rand/v2"
 
 	"github.com/orrery/orrery/node/component"
-	"github.com/orrery/orrery/node/kv"
-	"github.com/orrery/orrery/node/kvserver"
-	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/sim"
 )
 
@@ -24,16 +21,10 @@ func allWorkload() Workload {
 			"which forwards its requests; checked by the kv model (kv operations), the watch checks, the lock checks and mvcc's reference",
 		Bugs: kvBugs(),
 		Build: func(cfg Config) (sim.System, error) {
-			storeCfg := kv.Config{MinLeaseTTL: lockTTL, Bugs: cfg.Bugs}
 			if cfg.Clients == 0 {
 				cfg.Clients = 9
 			}
-			// Half the servers serve linearizable reads themselves after a ReadIndex
-			// round through the leader (etcd's follower reads, what real members do); the
-			// others redirect reads to the leader.
-			followerReads := func(rc *rsm.Config, r *rand.Rand) { rc.FollowerReads = r.IntN(2) == 0 }
-			sys, err := raftSystem("all", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{}, followerReads)
-			sys.Points = sys.Points.With(kvserver.Points)
+			sys, err := storeSystem("all", cfg, lockTTL, kvCodec{}, followerReads)
 			if err != nil {
 				return sys, err
 			}

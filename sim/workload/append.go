@@ -9,8 +9,6 @@ import (
 	"github.com/orrery/orrery/checker/elle"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
-	"github.com/orrery/orrery/node/kvserver"
-	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/sim"
 )
 
@@ -31,10 +29,8 @@ func appendWorkload() Workload {
 			"G-single, G2, their realtime forms, and reads no order explains)",
 		Bugs: kvBugs(),
 		Build: func(cfg Config) (sim.System, error) {
-			storeCfg := kv.Config{Bugs: cfg.Bugs}
-			followerReads := func(rc *rsm.Config, r *rand.Rand) { rc.FollowerReads = r.IntN(2) == 0 }
-			sys, err := raftSystem("append", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, nil, followerReads)
-			sys.Points = sys.Points.With(kvserver.Points).With(component.Points{Probes: []string{ProbeReadBetween}})
+			sys, err := storeSystem("append", cfg, 0, nil, followerReads)
+			sys.Points = sys.Points.With(component.Points{Probes: []string{ProbeReadBetween}})
 			keys := orDefault(cfg.Keys, 5)
 			servers := serverIDs(sys.Servers)
 			sys.Client = func(id component.NodeID, r *rand.Rand) component.Component {

@@ -40,10 +40,23 @@ func kvBugs() bugs.Catalog {
 	return append(append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...), kv.Bugs...)
 }
 
-func kvSystem(name string, cfg Config, rewind bool) (sim.System, error) {
-	storeCfg := kv.Config{Bugs: cfg.Bugs}
-	sys, err := raftSystem(name, cfg, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{})
+// storeSystem wires raft servers running the member application (the MVCC store and the
+// leader's lessor, leases of at least minTTL seconds) and declares its fault points.
+func storeSystem(name string, cfg Config, minTTL int64, codec rsm.Codec, tune ...func(*rsm.Config, *rand.Rand)) (sim.System, error) {
+	storeCfg := kv.Config{MinLeaseTTL: minTTL, Bugs: cfg.Bugs}
+	sys, err := raftSystem(name, cfg, func() rsm.Application { return kvserver.New(storeCfg) }, codec, tune...)
 	sys.Points = sys.Points.With(kvserver.Points)
+	return sys, err
+}
+
+// followerReads has half the servers serve linearizable reads themselves after a
+// ReadIndex round through the leader (etcd's follower reads, what real members do); the
+// others redirect reads to the leader. Keep-alives and time-to-live queries still go to
+// the leader.
+func followerReads(rc *rsm.Config, r *rand.Rand) { rc.FollowerReads = r.IntN(2) == 0 }
+
+func kvSystem(name string, cfg Config, rewind bool) (sim.System, error) {
+	sys, err := storeSystem(name, cfg, 0, kvCodec{})
 	keys := orDefault(cfg.Keys, 3)
 	sys.Workload = func() sim.Generator { return &kvOps{regOps: regOps{keys: keys, written: map[string][]string{}}} }
 	sys.Model = "kv"

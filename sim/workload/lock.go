@@ -11,7 +11,6 @@ import (
 	"github.com/orrery/orrery/node/client"
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
-	"github.com/orrery/orrery/node/kvserver"
 	"github.com/orrery/orrery/node/raft"
 	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/sim"
@@ -36,9 +35,7 @@ func lockWorkload() Workload {
 		Description: "clients take a lease-backed mutex (node/client's etcd-style recipe) on the replicated MVCC store, write a shared key fenced by the lock's create revision, and release it; checks fencing tokens, mutual exclusion while locks were held, and that no lease expires before a keep-alive's promise",
 		Bugs:        append(append(append(bugs.Catalog{}, raft.Bugs...), rsm.Bugs...), kv.Bugs...),
 		Build: func(cfg Config) (sim.System, error) {
-			storeCfg := kv.Config{MinLeaseTTL: lockTTL, Bugs: cfg.Bugs}
-			sys, err := raftSystem("lock", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, nil)
-			sys.Points = sys.Points.With(kvserver.Points)
+			sys, err := storeSystem("lock", cfg, lockTTL, nil)
 			servers := serverIDs(sys.Servers)
 			sys.Client = func(id component.NodeID, _ *rand.Rand) component.Component {
 				return newLockClient(id, servers)

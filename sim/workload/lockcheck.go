@@ -134,13 +134,20 @@ func checkLeasePromise(res sim.Result, f *lockFacts) error {
 			continue
 		}
 		ttl := time.Duration(k.ttl) * time.Second
-		slack := time.Duration(2*res.Profile.ClockDriftMax*float64(ttl)) + clockJumps(res, k.sent, at) + electionMargin
+		slack := leaseSlack(res, ttl, k.sent, at)
 		if at < k.sent+ttl-slack {
 			return fmt.Errorf("lease %d expired at %v, but a keep-alive sent at %v promised %ds (slack %v): it died %v early",
 				k.lease, at, k.sent, k.ttl, slack, k.sent+ttl-slack-at)
 		}
 	}
 	return nil
+}
+
+// leaseSlack is how much earlier than its promise (sent + ttl) a lease may legally expire
+// by to: the drift the leader's clock may have over the TTL (twice, to be safe), every
+// forward clock jump of any server in between, and one election timeout.
+func leaseSlack(res sim.Result, ttl, sent, to time.Duration) time.Duration {
+	return time.Duration(2*res.Profile.ClockDriftMax*float64(ttl)) + clockJumps(res, sent, to) + electionMargin
 }
 
 // clockJumps sums the forward clock jumps of every server in [from, to].

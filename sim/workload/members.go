@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/orrery/orrery/node/component"
-	"github.com/orrery/orrery/node/kv"
-	"github.com/orrery/orrery/node/kvserver"
 	"github.com/orrery/orrery/node/raft"
 	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/sim"
@@ -42,12 +40,11 @@ func buildMembers(cfg Config) (sim.System, error) {
 	}
 	initial := simMembers(n)
 	peers := serverIDs(n)
-	storeCfg := kv.Config{Bugs: cfg.Bugs}
 	all := cfg
 	all.Nodes = n + spares
-	sys, err := raftSystem("members", all, func() rsm.Application { return kvserver.New(storeCfg) }, kvCodec{},
+	sys, err := storeSystem("members", all, 0, kvCodec{},
 		func(rc *rsm.Config, r *rand.Rand) {
-			rc.FollowerReads = r.IntN(2) == 0
+			followerReads(rc, r)
 			// Snapshots carry the member table: swarm how often a process takes them
 			// and how much log it keeps, so that restarts and lagging members restore
 			// tables from snapshots after a few changes, not only after 40 entries.
@@ -62,7 +59,6 @@ func buildMembers(cfg Config) (sim.System, error) {
 	if err != nil {
 		return sys, err
 	}
-	sys.Points = sys.Points.With(kvserver.Points)
 	sys.Clients = orDefault(cfg.Clients, 5) // the last one is the admin
 	keys := orDefault(cfg.Keys, 3)
 	servers := serverIDs(sys.Servers)

@@ -7,8 +7,6 @@ import (
 
 	"github.com/orrery/orrery/node/component"
 	"github.com/orrery/orrery/node/kv"
-	"github.com/orrery/orrery/node/kvserver"
-	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/sim"
 )
 
@@ -50,18 +48,13 @@ func mvccWorkload() Workload {
 			"held response by response to a reference of etcd's semantics on each client's watch replay",
 		Bugs: kvBugs(),
 		Build: func(cfg Config) (sim.System, error) {
-			storeCfg := kv.Config{MinLeaseTTL: mvccMinTTL, Bugs: cfg.Bugs}
 			if cfg.Clients == 0 {
 				cfg.Clients = 5
 			}
-			// Half the servers serve linearizable reads themselves, as in the all
-			// workload; keep-alives and time-to-live queries must still reach the leader.
-			followerReads := func(rc *rsm.Config, r *rand.Rand) { rc.FollowerReads = r.IntN(2) == 0 }
-			sys, err := raftSystem("mvcc", cfg, func() rsm.Application { return kvserver.New(storeCfg) }, nil, followerReads)
+			sys, err := storeSystem("mvcc", cfg, mvccMinTTL, nil, followerReads)
 			if err != nil {
 				return sys, err
 			}
-			sys.Points = sys.Points.With(kvserver.Points)
 			servers := serverIDs(sys.Servers)
 			sys.Client = func(id component.NodeID, r *rand.Rand) component.Component {
 				m := newMvccClient(id, servers, r)
@@ -286,18 +279,16 @@ func requestValue(text string, bin []byte) component.Value {
 	return component.List(component.Str(text), component.Str(base64.StdEncoding.EncodeToString(bin)))
 }
 
-// requestBytes reads requestValue's binary form back.
-func requestBytes(v component.Value) ([]byte, bool) {
+// requestParts reads requestValue back: the request's text and its binary form.
+func requestParts(v component.Value) (text string, bin []byte, ok bool) {
 	list, ok := v.List()
 	if !ok || len(list) != 2 {
-		return nil, false
+		return "", nil, false
 	}
-	s, ok := list[1].Str()
-	if !ok {
-		return nil, false
-	}
+	text, ok1 := list[0].Str()
+	s, ok2 := list[1].Str()
 	b, err := base64.StdEncoding.DecodeString(s)
-	return b, err == nil
+	return text, b, ok1 && ok2 && err == nil
 }
 
 // Final: the client stops renewing its leases and waits for their keys to be gone.

@@ -121,7 +121,7 @@ func earlyLeases(res sim.Result, alt string, at time.Duration) ([]string, error)
 			return nil, err
 		}
 		ttl := time.Duration(ttlSec) * time.Second
-		slack := time.Duration(2*res.Profile.ClockDriftMax*float64(ttl)) + clockJumps(res, sent, at) + electionMargin
+		slack := leaseSlack(res, ttl, sent, at)
 		if at < sent+ttl-slack {
 			out = append(out, fmt.Sprintf("lease %d, promised %ds by a grant or keep-alive sent at %v (slack %v), %v early", id, ttlSec, sent, slack, sent+ttl-slack-at))
 		}

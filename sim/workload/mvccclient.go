@@ -93,6 +93,7 @@ type mvccCheck struct {
 	call      *mvccCall
 	completed time.Duration
 	rev       int64 // the response's revision (unplaced: the bound found for it, 0 until then)
+	unplaced  bool  // a refusal without a revision
 	reply     *kv.Reply
 	answer    *kv.Answer
 	// What the client knew of the request's leases (those not revoked) when the
@@ -185,7 +186,7 @@ func (m *mvccClient) Handle(now time.Duration, in component.Input) []component.E
 
 // invoke resolves the operation's placeholders and sends it.
 func (m *mvccClient) invoke(now time.Duration, in component.Invoke) []component.Effect {
-	raw, ok := requestBytes(in.Op.Value)
+	text, raw, ok := requestParts(in.Op.Value)
 	if !ok {
 		return []component.Effect{component.Complete{OpID: in.Op.ID, Outcome: component.Fail, Value: in.Op.Value}}
 	}
@@ -195,10 +196,10 @@ func (m *mvccClient) invoke(now time.Duration, in component.Invoke) []component.
 	if isQuery(in.Op.F) {
 		q, err := kv.DecodeQuery(raw)
 		if err != nil {
-			return append(m.wrongf("a request does not decode: %s: %v", requestText(in.Op.Value), err),
+			return append(m.wrongf("a request does not decode: %s: %v", text, err),
 				component.Complete{OpID: in.Op.ID, Outcome: component.Fail, Value: in.Op.Value})
 		}
-		lost = m.survives(requestText(in.Op.Value), describeQuery(&q))
+		lost = m.survives(text, describeQuery(&q))
 		m.resolveQuery(&q)
 		call.query, payload = &q, q.Encode()
 		if back, err := kv.DecodeQuery(payload); err != nil || describeQuery(&back) != describeQuery(&q) {
@@ -207,10 +208,10 @@ func (m *mvccClient) invoke(now time.Duration, in component.Invoke) []component.
 	} else {
 		c, err := kv.DecodeCommand(raw)
 		if err != nil {
-			return append(m.wrongf("a request does not decode: %s: %v", requestText(in.Op.Value), err),
+			return append(m.wrongf("a request does not decode: %s: %v", text, err),
 				component.Complete{OpID: in.Op.ID, Outcome: component.Fail, Value: in.Op.Value})
 		}
-		lost = m.survives(requestText(in.Op.Value), describeCommand(&c))
+		lost = m.survives(text, describeCommand(&c))
 		call.slot = m.resolveCommand(&c)
 		call.cmd, payload = &c, c.Encode()
 		if back, err := kv.DecodeCommand(payload); err != nil || describeCommand(&back) != describeCommand(&c) {
@@ -236,16 +237,6 @@ func (m *mvccClient) survives(sent, decoded string) []component.Effect {
 		return nil
 	}
 	return m.wrongf("a request does not survive its encoding: %s decodes as %s", sent, decoded)
-}
-
-// requestText is the text of the request an operation carries (requestValue).
-func requestText(v component.Value) string {
-	list, _ := v.List()
-	if len(list) == 0 {
-		return ""
-	}
-	s, _ := list[0].Str()
-	return s
 }
 
 // cancelled: the world gave up on the request. A grant may still happen (its lease is
@@ -391,6 +382,7 @@ func (m *mvccClient) completed(now time.Duration, effs []component.Effect, resul
 	effs = append(effs, m.noteLease(chk)...)
 	effs = append(effs, compactionFacts(chk)...)
 	if hdr == 0 {
+		chk.unplaced = true
 		m.unplaced = append(m.unplaced, chk)
 		return append(append(effs, m.refused(chk)...), m.runChecks()...)
 	}
@@ -588,7 +580,7 @@ func (m *mvccClient) check(chk mvccCheck) []component.Effect {
 	if errors.Is(chkErr(chk), kv.ErrCompacted) || errors.Is(chkErr(chk), kv.ErrNotLeader) {
 		return nil
 	}
-	if replyRev(orEmptyReply(chk.reply)) == 0 && answerRev(orEmptyAnswer(chk.answer)) == 0 {
+	if chk.unplaced {
 		var alts goneAlts
 		for r := chk.call.from; r <= chk.rev; r++ {
 			alts = append(alts, m.explains(chk, r, false, got)...)
@@ -616,20 +608,6 @@ func (m *mvccClient) check(chk mvccCheck) []component.Effect {
 		msg += fmt.Sprintf(", or %s writing revision %d (the stream has [%s] there)", m.expected(chk, chk.rev-1, true), chk.rev, m.released[chk.rev])
 	}
 	return m.wrongf("%s", msg)
-}
-
-func orEmptyReply(r *kv.Reply) *kv.Reply {
-	if r == nil {
-		return &kv.Reply{}
-	}
-	return r
-}
-
-func orEmptyAnswer(a *kv.Answer) *kv.Answer {
-	if a == nil {
-		return &kv.Answer{}
-	}
-	return a
 }
 
 // goneAlts are the explanations of a response the reference found: for each, the leases
