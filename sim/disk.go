@@ -54,6 +54,20 @@ func (d *disk) remove(file string) {
 	d.issued++
 }
 
+// size is what the disk holds: its durable files, with pending appends counted and pending
+// removes not (a file that is being removed still takes its space until the sync).
+func (d *disk) size() int {
+	n := 0
+	//det:unordered summing sizes
+	for _, b := range d.files {
+		n += len(b)
+	}
+	for _, op := range d.pending {
+		n += len(op.data)
+	}
+	return n
+}
+
 // mark returns the write count a sync issued now covers.
 func (d *disk) mark() int { return d.issued }
 

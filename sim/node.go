@@ -124,16 +124,19 @@ func (w *World) deliver(n *node, in Input) {
 func (w *World) execute(n *node, e Effect) {
 	switch e := e.(type) {
 	case Send:
+		w.cost.Messages++
 		w.send(n, e)
 	case SetTimer:
 		w.setTimer(n, e)
 	case CancelTimer:
 		delete(n.timers, e.ID)
 	case Append:
+		w.cost.Written += frameHeader + len(e.Record)
 		n.disk.append(e.File, e.Record)
 	case Remove:
 		n.disk.remove(e.File)
 	case Sync:
+		w.cost.Syncs++
 		w.sync(n, e)
 	case Complete:
 		w.clients.complete(n.id, e)

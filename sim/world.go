@@ -38,6 +38,9 @@ type Result struct {
 	// previous one: no harm to safety, but each costs a real disk a flush.
 	EmptySyncs int
 	FirstEmpty string // the first empty fsync's node and virtual time
+	// Cost is what the run spent. Checks pass or fail a run alone; a cost means something
+	// only next to the same seed's cost on other code (harness.CompareCosts).
+	Cost Cost
 	// Script is what the clients and the nemesis of a seeded run did, as a script that
 	// Options.Script replays; nil for a scripted run.
 	Script *Script
@@ -100,6 +103,7 @@ type World struct {
 	probes       map[string]int     // probes reached, by name
 	fired        map[string]int     // crash points that crashed and fault points that fired
 	emptySyncs   int                // Syncs issued with nothing written since the node's previous one
+	cost         Cost               // Time and Stored are filled in by result
 	firstEmpty   string             // the first of them: node and time
 	fpRand       map[NodeID]*rand.Rand
 	isolated     NodeID // the node a pause episode also cut off, while that cut stands
@@ -284,8 +288,29 @@ func (w *World) result() Result {
 		Fired:        w.fired,
 		EmptySyncs:   w.emptySyncs,
 		FirstEmpty:   w.firstEmpty,
+		Cost:         w.finalCost(),
 		Script:       w.finishTape(),
 	}
+}
+
+// Cost is what a run spent doing its work. A change that keeps every check green can still
+// make the same seeds send more messages, fsync more often, finish later or leave more on
+// disk: only a comparison with a baseline run of the same seeds shows that.
+type Cost struct {
+	Time     time.Duration `json:"timeNs"`   // virtual time until the run ended
+	Messages int           `json:"messages"` // Send effects (each once, however many deliveries the network made of it)
+	Syncs    int           `json:"syncs"`    // fsyncs asked for
+	Written  int           `json:"written"`  // bytes appended to disks, framing included
+	Stored   int           `json:"stored"`   // bytes on every disk at the end, durable or still pending
+}
+
+func (w *World) finalCost() Cost {
+	c := w.cost
+	c.Time = time.Duration(w.now)
+	for _, n := range w.nodes[1:] {
+		c.Stored += n.disk.size()
+	}
+	return c
 }
 
 // at schedules fn after delay virtual nanoseconds.

@@ -17,6 +17,7 @@ const (
 	exitViolation    = 1 // a check found a safety or liveness violation
 	exitUsage        = 2 // bad usage or input
 	exitInconclusive = 3 // the checker ran out of time: no violation found, none ruled out
+	exitRegression   = 4 // every check passed, but the same seeds cost more than the baseline's
 )
 
 func main() {

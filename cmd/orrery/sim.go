@@ -46,7 +46,7 @@ func simCommand() *cli.Command {
 			{
 				Name:      "sweep",
 				Usage:     "run many seeds on parallel workers and summarise",
-				UsageText: "orrery sim sweep --seeds 1-200 [--jobs N] [--shard K/N] [--json FILE] [same options as sim run]",
+				UsageText: "orrery sim sweep --seeds 1-200 [--jobs N] [--shard K/N] [--json FILE] [--baseline FILE] [same options as sim run]",
 				Flags: append(worldFlags(),
 					&cli.StringFlag{Name: "seeds", Value: "1-200", Usage: "seeds to run: A-B, N, or a comma-separated mix"},
 					&cli.IntFlag{Name: "jobs", Value: runtime.NumCPU(), Usage: "parallel workers"},
@@ -56,7 +56,8 @@ func simCommand() *cli.Command {
 					&cli.Uint64Flag{Name: "check-determinism-every", Value: 50, Usage: "run every seed divisible by this twice and fail it if the runs differ (0 = never)"},
 					&cli.BoolFlag{Name: "progress", Usage: "force the progress bar even when not on a terminal"},
 					&cli.StringFlag{Name: "shard", Usage: "run only the K-th of N shards of the seeds (K/N, every N-th seed from the K-th); default from JOB_COMPLETION_INDEX (0-based) and JOB_COMPLETION_COUNT when set, as in a Kubernetes Indexed Job"},
-					&cli.StringFlag{Name: "json", Usage: "also write the summary as JSON to this file, for sim merge"}),
+					&cli.StringFlag{Name: "json", Usage: "also write the summary as JSON to this file, for sim merge"},
+					&cli.StringFlag{Name: "baseline", Usage: "compare each seed's cost (virtual time, messages, fsyncs, bytes written and stored) with this --json summary of the same setup; a significant rise exits 4"}),
 				Action: simSweep,
 			},
 			{

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,12 @@ func simSweep(c *cli.Context) error {
 		k, n, _ := harness.ParseShard(shard)
 		seeds = harness.Shard(seeds, k, n)
 	}
+	var base *harness.Report
+	if path := c.String("baseline"); path != "" {
+		if base, err = readBaseline(path, s.replay); err != nil {
+			return err
+		}
+	}
 	w := c.App.Writer
 	onShard := ""
 	if shard != "" {
@@ -61,13 +68,53 @@ func simSweep(c *cli.Context) error {
 	for _, u := range sum.Unknown {
 		fmt.Fprintf(w, "UNKNOWN seed %d: %s\n  replay: %s\n", u.Result.Seed, u.Problem, s.replayCommand(u.Result.Seed))
 	}
-	if len(sum.Failures) == 0 {
-		if len(sum.Unknown) > 0 {
-			return cli.Exit("", exitInconclusive)
-		}
-		return nil
+	if len(sum.Failures) > 0 {
+		return reportFailures(c, s, sum)
 	}
-	return reportFailures(c, s, sum)
+	if len(sum.Unknown) > 0 {
+		return cli.Exit("", exitInconclusive)
+	}
+	if base != nil && !printCosts(w, base.Costs, sum.Costs) {
+		return cli.Exit("", exitRegression)
+	}
+	return nil
+}
+
+// readBaseline reads a --json summary to hold this sweep's costs against; one of another
+// setup would compare different runs of the same seeds.
+func readBaseline(path string, setup []string) (*harness.Report, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, usagef("--baseline: %v", err)
+	}
+	defer f.Close()
+	rep, err := harness.ReadReport(f)
+	if err != nil {
+		return nil, usagef("--baseline %s: %v", path, err)
+	}
+	if !slices.Equal(rep.Setup, setup) {
+		return nil, usagef("--baseline %s was swept with %q, this sweep is %q", path, strings.Join(rep.Setup, " "), strings.Join(setup, " "))
+	}
+	return &rep, nil
+}
+
+// printCosts prints each measure against the baseline's and reports whether none regressed.
+func printCosts(w io.Writer, base, now []harness.SeedCost) bool {
+	changes, common := harness.CompareCosts(base, now)
+	if common == 0 {
+		fmt.Fprintln(w, "cost: no seed in common with the baseline")
+		return true
+	}
+	fmt.Fprintf(w, "cost against the baseline, over %d common seeds:\n", common)
+	ok := true
+	for _, ch := range changes {
+		verdict := ""
+		if ch.Regression() {
+			verdict, ok = "  REGRESSION", false
+		}
+		fmt.Fprintf(w, "  %s%s\n", ch, verdict)
+	}
+	return ok
 }
 
 // sweepShard is --shard, else the shard a Kubernetes Indexed Job gives this pod

@@ -130,3 +130,41 @@ func TestShardFlagAndJobIndex(t *testing.T) {
 	require.Equal(t, exitOK, code, out)
 	assert.Contains(t, out, "sweep: 2 seeds  shard: 3/4")
 }
+
+// --baseline holds a sweep's per-seed costs against a kept summary of the same setup: the
+// same code costs the same (exit 0), a baseline that cost less on every seed makes the sweep
+// a regression (exit 4, the measure named), and one of another setup is refused.
+func TestSweepBaseline(t *testing.T) {
+	dir := t.TempDir()
+	world := []string{"--workload", "raftlog", "--seeds", "1-30", "--jobs", "2", "--evidence", "0", "--check-determinism-every", "0"}
+	base := filepath.Join(dir, "base.json")
+	code, out, errOut := orrery(t, append([]string{"sim", "sweep", "--json", base}, world...)...)
+	require.Equal(t, 0, code, out+errOut)
+	rep := readReport(t, base)
+	require.Len(t, rep.Costs, 30)
+	for _, c := range rep.Costs {
+		require.Positive(t, c.Messages)
+		require.Positive(t, c.Syncs)
+		require.Positive(t, c.Stored)
+	}
+
+	code, out, errOut = orrery(t, append([]string{"sim", "sweep", "--baseline", base}, world...)...)
+	require.Equal(t, 0, code, out+errOut)
+	assert.Contains(t, out, "cost against the baseline, over 30 common seeds:")
+	assert.Contains(t, out, "messages +0.0% (0 of 30 seeds up, 0 down, p=1)")
+	assert.NotContains(t, out, "REGRESSION")
+
+	for i := range rep.Costs {
+		rep.Costs[i].Messages = rep.Costs[i].Messages * 9 / 10
+	}
+	cheaper := filepath.Join(dir, "cheaper.json")
+	require.NoError(t, writeReport(cheaper, rep))
+	code, out, errOut = orrery(t, append([]string{"sim", "sweep", "--baseline", cheaper}, world...)...)
+	require.Equal(t, exitRegression, code, out+errOut)
+	assert.Regexp(t, `messages \+1\d\.\d% \(30 of 30 seeds up, 0 down, p=\de-\d+\)  REGRESSION`, out)
+
+	other := []string{"sim", "sweep", "--baseline", base, "--workload", "raftreg", "--seeds", "1-3", "--evidence", "0"}
+	code, _, errOut = orrery(t, other...)
+	assert.Equal(t, exitUsage, code)
+	assert.Contains(t, errOut, "was swept with")
+}

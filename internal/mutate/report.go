@@ -79,6 +79,7 @@ type PackageReport struct {
 type Score struct {
 	Run, NotCompiled, Equivalent int
 	Sweep, Test, Survived        int
+	Cost                         int // of Sweep: killed by a cost regression, not a failed check
 }
 
 // Scored is the denominator: compiled mutants not judged equivalent.
@@ -96,6 +97,9 @@ func (p PackageReport) Score() Score {
 			s.Equivalent++
 		case KilledBySweep:
 			s.Sweep++
+		case KilledByCost:
+			s.Sweep++
+			s.Cost++
 		case KilledByTest:
 			s.Test++
 		case Survived:
@@ -119,8 +123,8 @@ func (p PackageReport) ScoreLine() string {
 	if s.Run < p.Sampled {
 		run = fmt.Sprintf("%d run of %d sampled from %d mutants (interrupted)", s.Run, p.Sampled, p.Total)
 	}
-	return fmt.Sprintf("score %s: killed by sweeps %d/%d (%s), by sweeps or tests %d/%d (%s)  [%s, %d not compiled, %d equivalent, %d survived]",
-		p.Dir, s.Sweep, s.Scored(), pct(s.Sweep, s.Scored()), s.Sweep+s.Test, s.Scored(), pct(s.Sweep+s.Test, s.Scored()),
+	return fmt.Sprintf("score %s: killed by sweeps %d/%d (%s; %d of them by cost), by sweeps or tests %d/%d (%s)  [%s, %d not compiled, %d equivalent, %d survived]",
+		p.Dir, s.Sweep, s.Scored(), pct(s.Sweep, s.Scored()), s.Cost, s.Sweep+s.Test, s.Scored(), pct(s.Sweep+s.Test, s.Scored()),
 		run, s.NotCompiled, s.Equivalent, s.Survived)
 }
 

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/orrery/orrery/sim/harness"
 )
 
 // Status is what became of a mutant.
@@ -23,6 +25,7 @@ type Status string
 // The statuses.
 const (
 	KilledBySweep Status = "sweep"        // a sweep found a violation, a panic or a hang
+	KilledByCost  Status = "cost"         // every check passed, but the same seeds cost significantly more
 	KilledByTest  Status = "test"         // the sweeps missed it; the package's tests failed
 	Survived      Status = "nothing"      // neither caught it
 	NotCompiled   Status = "not compiled" // the mutated code does not build
@@ -74,6 +77,8 @@ func (r Result) KilledBy() string {
 			return fmt.Sprintf("sweep %s seed %d", r.Workload, r.Seed)
 		}
 		return fmt.Sprintf("sweep %s (%s)", r.Workload, r.Detail)
+	case KilledByCost:
+		return fmt.Sprintf("sweep %s cost: %s", r.Workload, r.Detail)
 	case Equivalent:
 		return "equivalent: " + r.Detail
 	}
@@ -93,7 +98,8 @@ func Run(ctx context.Context, cfg Config, pkgs []Package) (Report, error) {
 		return Report{}, err
 	}
 	defer os.RemoveAll(work)
-	r := &runner{cfg: cfg, work: work, sweepTimeout: map[string]time.Duration{}, testTimeout: map[string]time.Duration{}}
+	r := &runner{cfg: cfg, work: work, sweepTimeout: map[string]time.Duration{}, testTimeout: map[string]time.Duration{},
+		baseCost: map[string][]harness.SeedCost{}}
 	if err := r.baseline(ctx, pkgs); err != nil {
 		return Report{}, err
 	}
@@ -126,8 +132,9 @@ func (c Config) withDefaults() Config {
 type runner struct {
 	cfg          Config
 	work         string
-	sweepTimeout map[string]time.Duration // by workload
-	testTimeout  map[string]time.Duration // by package dir
+	sweepTimeout map[string]time.Duration      // by workload
+	testTimeout  map[string]time.Duration      // by package dir
+	baseCost     map[string][]harness.SeedCost // the unmutated code's, by workload
 }
 
 func (r *runner) timeout(base time.Duration) time.Duration {
@@ -158,6 +165,7 @@ func (r *runner) baseline(ctx context.Context, pkgs []Package) error {
 			}
 			took := time.Since(start)
 			r.sweepTimeout[w] = r.timeout(took)
+			r.baseCost[w] = res.costs
 			r.cfg.Log("baseline: sweep %s seeds %s passes in %v", w, r.cfg.Seeds, took.Round(time.Second))
 		}
 		start := time.Now()
@@ -237,6 +245,12 @@ func (r *runner) mutant(ctx context.Context, p Package, m Mutant, dir string) (r
 			res.Status, res.Workload, res.Seed, res.Detail = KilledBySweep, w, s.seed, s.detail
 			return res
 		}
+		if changes, common := harness.CompareCosts(r.baseCost[w], s.costs); common > 0 {
+			if why := harness.Regressions(changes); why != "" {
+				res.Status, res.Workload, res.Detail = KilledByCost, w, why
+				return res
+			}
+		}
 	}
 	failed, out := r.test(ctx, p.Dir, overlay, r.testTimeout[p.Dir])
 	if ctx.Err() != nil {
@@ -298,6 +312,7 @@ type sweepResult struct {
 	killed bool
 	seed   uint64
 	detail string
+	costs  []harness.SeedCost // of a sweep that passed
 }
 
 var failRE = regexp.MustCompile(`(?m)^FAIL seed (\d+) \(([^)]*)\)`)
@@ -312,9 +327,11 @@ func (r *runner) sweep(ctx context.Context, bin, dir, workload string, timeout t
 	}
 	evidence := filepath.Join(dir, "evidence")
 	defer os.RemoveAll(evidence)
+	summary := filepath.Join(dir, "sweep-"+workload+".json")
+	defer os.Remove(summary)
 	cmd := exec.CommandContext(ctx, bin, "sim", "sweep", "--workload", workload, "--seeds", r.cfg.Seeds,
 		"--stop-after", "1", "--evidence", "0", "--check-determinism-every", "0",
-		"--jobs", strconv.Itoa(r.cfg.SweepJobs), "--out", evidence)
+		"--jobs", strconv.Itoa(r.cfg.SweepJobs), "--out", evidence, "--json", summary)
 	cmd.Dir = dir
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -325,7 +342,11 @@ func (r *runner) sweep(ctx context.Context, bin, dir, workload string, timeout t
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
-		return sweepResult{}
+		costs, err := readCosts(summary)
+		if err != nil {
+			return sweepResult{killed: true, detail: "no summary: " + err.Error()}
+		}
+		return sweepResult{costs: costs}
 	case errors.As(err, &ee) && ee.ExitCode() == 1:
 		if m := failRE.FindStringSubmatch(out.String()); m != nil {
 			seed, _ := strconv.ParseUint(m[1], 10, 64)
@@ -338,6 +359,16 @@ func (r *runner) sweep(ctx context.Context, bin, dir, workload string, timeout t
 		return sweepResult{} // cancelled by the caller: not a kill
 	}
 	return sweepResult{killed: true, detail: "crash: " + err.Error() + ": " + lastLine(out.String())}
+}
+
+func readCosts(path string) ([]harness.SeedCost, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	rep, err := harness.ReadReport(f)
+	return rep.Costs, err
 }
 
 // test runs the package's tests with the overlay; failed says they failed, built or not

@@ -14,9 +14,9 @@ import (
 )
 
 // The runner on the test module, whose cmd/orrery is a fake sweep that checks calc.Clamp on
-// workload w2 (failing seed 3) and nothing on w1: one mutant is killed by the sweep, one by
-// the package's test only, one survives, one does not compile and one is excluded as
-// equivalent.
+// workload w2 (failing seed 3) and nothing on w1, and reports costs from calc.Positive: one
+// mutant is killed by the sweep, one by a cost rise on every seed, one by the package's test
+// only, one survives, one does not compile and one is excluded as equivalent.
 func TestRunTinyModule(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a binary per mutant")
@@ -28,6 +28,7 @@ func TestRunTinyModule(t *testing.T) {
 		"calc.go:30:38:logical":    true, // Both: a || b
 		"calc.go:36:3:remove-stmt": true, // Last: x unused
 		"calc.go:46:11:arith":      true, // Scale: v + by
+		"calc.go:78:8:boundary":    true, // Positive: x >= 0 counts one more on every seed
 	}
 	var sel []Mutant
 	for _, m := range ms {
@@ -65,16 +66,18 @@ func TestRunTinyModule(t *testing.T) {
 	assert.Equal(t, NotCompiled, got["calc.go:36:3:remove-stmt"].Status)
 	assert.Contains(t, got["calc.go:36:3:remove-stmt"].Detail, "declared and not used")
 	assert.Equal(t, "equivalent: pretend: nothing calls Scale", got["calc.go:46:11:arith"].KilledBy())
+	assert.Equal(t, KilledByCost, got["calc.go:78:8:boundary"].Status)
+	assert.Regexp(t, `^sweep w1 cost: messages \+\d+\.\d% \(20 of 20 seeds up, 0 down, p=1e-06\)$`, got["calc.go:78:8:boundary"].KilledBy())
 
 	s := rep.Packages[0].Score()
-	assert.Equal(t, Score{Run: 5, NotCompiled: 1, Equivalent: 1, Sweep: 1, Test: 1, Survived: 1}, s)
-	assert.Equal(t, 3, s.Scored())
+	assert.Equal(t, Score{Run: 6, NotCompiled: 1, Equivalent: 1, Sweep: 2, Cost: 1, Test: 1, Survived: 1}, s)
+	assert.Equal(t, 4, s.Scored())
 	var table bytes.Buffer
 	require.NoError(t, rep.WriteTable(&table))
 	assert.Contains(t, table.String(), "MUTANT")
 	assert.Regexp(t, `calc\.go:11:7:negate-cmp\s+< -> >=\s+sweep w2 seed 3\n`, table.String())
 	assert.Regexp(t, `calc\.go:30:38:logical\s+&& -> \|\|\s+nothing\n`, table.String())
-	assert.Contains(t, table.String(), "score calc: killed by sweeps 1/3 (33%), by sweeps or tests 2/3 (67%)  [5 of 39 mutants run, 1 not compiled, 1 equivalent, 1 survived]")
+	assert.Contains(t, table.String(), "score calc: killed by sweeps 2/4 (50%; 1 of them by cost), by sweeps or tests 3/4 (75%)  [6 of 39 mutants run, 1 not compiled, 1 equivalent, 1 survived]")
 	assert.Contains(t, logged.String(), "baseline: sweep")
 }
 

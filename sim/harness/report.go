@@ -49,6 +49,9 @@ type Report struct {
 	SimTime time.Duration `json:"simTimeNs"`
 	Events  int           `json:"events"`
 	Wall    time.Duration `json:"wallNs"` // summed over shards when merged
+	// Costs are each seed's, in seed order: a report kept from a good commit is the
+	// baseline that sim sweep --baseline compares a later sweep's costs against.
+	Costs []SeedCost `json:"costs"`
 }
 
 // SeedReport is one failing or inconclusive seed.
@@ -69,8 +72,15 @@ func NewReport(sum Summary, setup []string, planned, shard string) Report {
 		Failures: seedReports(sum.Failures), Unknown: seedReports(sum.Unknown),
 		CrashPoints: orEmpty(sum.CrashPoints), FaultPoints: orEmpty(sum.FaultPoints),
 		Probes: orEmpty(sum.Probes), Fired: orEmpty(sum.Fired), Declared: sum.Declared,
-		SimTime: sum.SimTime, Events: sum.Events, Wall: sum.Wall,
+		SimTime: sum.SimTime, Events: sum.Events, Wall: sum.Wall, Costs: orNone(sum.Costs),
 	}
+}
+
+func orNone(cs []SeedCost) []SeedCost {
+	if cs == nil {
+		return []SeedCost{}
+	}
+	return slices.Clone(cs)
 }
 
 func seedReports(outs []Outcome) []SeedReport {
@@ -109,7 +119,7 @@ func (r Report) Summary() (Summary, error) {
 		Seeds: r.Runs, Ran: ran, Failures: outcomes(r.Failures), Unknown: outcomes(r.Unknown),
 		Safety: r.Safety, Liveness: r.Liveness, Panics: r.Panics, Checked: r.Checked, Diverged: r.Diverged,
 		CrashPoints: r.CrashPoints, FaultPoints: r.FaultPoints, Probes: r.Probes, Fired: r.Fired, Declared: r.Declared,
-		SimTime: r.SimTime, Events: r.Events, Wall: r.Wall,
+		SimTime: r.SimTime, Events: r.Events, Wall: r.Wall, Costs: slices.Clone(r.Costs),
 	}, nil
 }
 
@@ -156,7 +166,7 @@ func MergeReports(rs []Report) (merged Report, missing []string, err error) {
 	}
 	first := rs[0]
 	m := Report{Version: ReportVersion, Setup: slices.Clone(first.Setup), Planned: first.Planned, Declared: first.Declared,
-		Failures: []SeedReport{}, Unknown: []SeedReport{}}
+		Failures: []SeedReport{}, Unknown: []SeedReport{}, Costs: []SeedCost{}}
 	var ran []uint64
 	seen := map[uint64]int{}
 	shards := map[int]bool{}
@@ -202,7 +212,9 @@ func MergeReports(rs []Report) (merged Report, missing []string, err error) {
 		m.SimTime += r.SimTime
 		m.Events += r.Events
 		m.Wall += r.Wall
+		m.Costs = append(m.Costs, r.Costs...)
 	}
+	sortCosts(m.Costs)
 	slices.Sort(ran)
 	m.Seeds = FormatSeeds(ran)
 	bySeed := func(a, b SeedReport) int { return cmpSeed(a.Seed, b.Seed) }

@@ -47,6 +47,9 @@ type Summary struct {
 	SimTime  time.Duration // total simulated time over all seeds
 	Events   int
 	Wall     time.Duration
+	// Costs are what each seed's run spent, in seed order (none for a run that panicked):
+	// CompareCosts holds them against another sweep's of the same seeds.
+	Costs []SeedCost
 }
 
 // Speed is simulated seconds per wall second over the whole sweep.
@@ -151,6 +154,9 @@ func (s *Summary) add(o Outcome) {
 	s.Fired = addCounts(s.Fired, o.Result.Fired)
 	s.SimTime += o.Result.SimTime
 	s.Events += o.Result.Events
+	if o.Kind != Panic {
+		s.Costs = append(s.Costs, SeedCost{Seed: o.Result.Seed, Cost: o.Result.Cost})
+	}
 	switch o.Kind {
 	case Safety:
 		s.Safety++
@@ -174,6 +180,7 @@ func (s *Summary) sort() {
 	slicesSortFunc(s.Failures, bySeed)
 	slicesSortFunc(s.Unknown, bySeed)
 	slices.Sort(s.Ran)
+	sortCosts(s.Costs)
 }
 
 func addCounts(to, from map[string]int) map[string]int {
