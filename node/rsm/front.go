@@ -259,7 +259,7 @@ func (s *Server) resend() []c.Effect {
 		case fc.held && s.lead != 0:
 		case !fc.held && s.ticks-fc.at >= s.cfg.ElectionTick:
 			if s.cfg.Bugs.On(BugForwardTwice) && !fc.req.Read {
-				fc = s.renumber(seq)
+				fc = s.renumberBug(seq)
 			}
 		default:
 			continue
@@ -269,9 +269,9 @@ func (s *Server) resend() []c.Effect {
 	return effs
 }
 
-// renumber is the planted bug's resend: the call gets a new seq, so the session table
+// renumberBug is the planted bug's resend: the call gets a new seq, so the session table
 // takes the resend for a new command and applies it even if the first copy applied too.
-func (s *Server) renumber(seq uint64) *frontCall {
+func (s *Server) renumberBug(seq uint64) *frontCall {
 	f := &s.front
 	fc := f.calls[seq]
 	delete(f.calls, seq)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/orrery/orrery/checker/history"
 	"github.com/orrery/orrery/node/component"
+	"github.com/orrery/orrery/node/raft"
 	"github.com/orrery/orrery/node/rsm"
 	"github.com/orrery/orrery/sim"
 )
@@ -25,8 +26,14 @@ import (
 //     a read returns one; an unknown outcome adds the tables it could have made;
 //   - completeness: every accepted change's table was applied by some server, and the
 //     final read returns the last table applied;
-//   - a removed member applies no entry after the one that removed it.
+//   - a removed member applies no entry after the one that removed it;
+//   - every membership entry a server applies changes its table: the server reports the
+//     table at that index (a change raft acted on but the member table missed would leave
+//     the admin's changes unanswered, which the admin can only record as unknown).
 func checkMembers(res sim.Result, initial table) error {
+	if err := checkConfApplied(res.Observations); err != nil {
+		return err
+	}
 	applied, err := appliedTables(res.Observations, initial)
 	if err != nil {
 		return err
@@ -244,6 +251,40 @@ func stepBetween(a, b table) (string, uint64) {
 		}
 	}
 	return "none", 0
+}
+
+// checkConfApplied checks that each membership entry a process applies (its "apply"
+// observation, "INDEX t=TERM type=TYPE ...") is followed, in the same step, by that
+// process's table at that index.
+func checkConfApplied(obs []sim.Observation) error {
+	confType := fmt.Sprintf(" type=%d ", raft.EntryConfChange)
+	for i, o := range obs {
+		if o.Kind != "apply" || !strings.Contains(o.Value, confType) {
+			continue
+		}
+		idx, _, _ := strings.Cut(o.Value, " ")
+		at, err := strconv.ParseUint(idx, 10, 64)
+		if err != nil {
+			return fmt.Errorf("malformed apply observation %q", o.Value)
+		}
+		found := false
+		for _, p := range obs[i+1:] {
+			if p.At != o.At {
+				break // observations come in time order; the table comes in the same step
+			}
+			if p.Node != o.Node || p.Incarnation != o.Incarnation {
+				continue
+			}
+			if mc, ok := p.Notice.(rsm.MembersChanged); ok && mc.Index == at {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fmt.Errorf("%s applied the membership entry at index %d (incarnation %d, at %v) but reported no member table for it", o.Node, at, o.Incarnation, o.At)
+		}
+	}
+	return nil
 }
 
 // checkRemovedIdle checks that no member applies an entry after its own removal.

@@ -93,3 +93,12 @@ func Halve(v int, halveBug bool) int {
 	}
 	return v / 2
 }
+
+// halveSlowBug is what a planted bug calls instead of Halve: a function whose name ends in
+// "Bug" runs only under its bug and gets no mutants.
+func halveSlowBug(v int) int {
+	for v > 1 {
+		v -= 2
+	}
+	return v
+}
