@@ -62,7 +62,7 @@ func TestCheckMembers(t *testing.T) {
 		{name: "a membership entry applied with its table", obs: []sim.Observation{obs(20*ms, 1, "apply", "7 t=2 type=1 \"cc\""), added},
 			hist: adminEvents(int64(10*ms), int64(30*ms), history.OK, "add 10 ok 1,2,3,10L")},
 		{name: "a membership entry applied without a table", err: "n2 applied the membership entry at index 7 (incarnation 0, at 21ms) but reported no member table",
-			obs: []sim.Observation{added, obs(21*ms, 2, "apply", "7 t=2 type=1 \"cc\""), membersChanged(22*ms, 2, 7, 1, 2, 3, 10)},
+			obs:  []sim.Observation{added, obs(21*ms, 2, "apply", "7 t=2 type=1 \"cc\""), membersChanged(22*ms, 2, 7, 1, 2, 3, 10)},
 			hist: adminEvents(int64(10*ms), int64(30*ms), history.OK, "add 10 ok 1,2,3,10L")},
 		{name: "a removed member applies after its removal", err: "n3 applied entry 9",
 			obs:  []sim.Observation{membersChanged(20*ms, 1, 7, 1, 2), obs(30*ms, 3, "apply", "9 t=2 c=1 s=1 \"x\" dup=false")},
