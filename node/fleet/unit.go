@@ -389,9 +389,14 @@ func parseBytes(s string) (int64, error) {
 	return n * mult, nil
 }
 
-// Machine is what the specifiers that depend on the machine expand to.
+// Machine is one machine of the cluster as the engine and the specifiers see it.
 type Machine struct {
 	ID, BootID, Hostname string
+	PublicIP             string
+	Metadata             map[string]string // --metadata region=us-east,disk=ssd
+	// Declared capacity for X-Orrery-CPU and X-Orrery-Memory; 0 declares none, and then
+	// the machine takes any amount.
+	MilliCPU, Memory int64
 }
 
 // Expand replaces systemd's specifiers in s: %n (full unit name), %N (without type), %p
