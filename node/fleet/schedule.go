@@ -326,7 +326,7 @@ func (s *state) whyNowhere(j Job) string {
 // MatchesMetadata reports whether a machine's metadata satisfies MachineMetadata: for
 // every key, the machine's value is one of those listed.
 func MatchesMetadata(have map[string]string, want map[string][]string) bool {
-	for k, vs := range want {
+	for k, vs := range want { //det:unordered every key must match: the answer is the same in any order
 		v, ok := have[k]
 		if !ok || !slices.Contains(vs, v) {
 			return false
